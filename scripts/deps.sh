@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh -- install the Debian packages memc_load needs to build and test,
+# only those missing, so `make test` and `make demo` work on a fresh machine.
+set -eu
+
+# build: compiler, pkg-config and the three libraries (with protoc-c)
+# tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc
+PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
+protobuf-c-compiler memcached libcmocka-dev python3 python3-pytest
+python3-protobuf python3-memcache protobuf-compiler mandoc"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps.sh: need root to run: apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,254 @@
+/* cli.c -- getopt_long over the original memc_load.py's option names. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum long_only {
+	OPT_TIMEOUT = 256,
+	OPT_IDFA,
+	OPT_GAID,
+	OPT_ADID,
+	OPT_DVID,
+	OPT_MAX_ERROR_RATE,
+	OPT_DRY,
+	OPT_SERIAL,
+};
+
+static const struct option long_options[] = {
+	{"pattern", required_argument, NULL, 'p'},
+	{"workers", required_argument, NULL, 'w'},
+	{"attempts", required_argument, NULL, 'a'},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"idfa", required_argument, NULL, OPT_IDFA},
+	{"gaid", required_argument, NULL, OPT_GAID},
+	{"adid", required_argument, NULL, OPT_ADID},
+	{"dvid", required_argument, NULL, OPT_DVID},
+	{"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
+	{"dry", no_argument, NULL, OPT_DRY},
+	{"test", no_argument, NULL, 't'},
+	{"log", required_argument, NULL, 'l'},
+	{"serial", no_argument, NULL, OPT_SERIAL},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char short_options[] = ":p:w:a:tl:qvhV";
+
+static const char *const default_servers[DEV_TYPES] = {
+	"127.0.0.1:33013", "127.0.0.1:33014", "127.0.0.1:33015", "127.0.0.1:33016",
+};
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: memc_load [options] [FILE...]\n"
+	      "Try 'memc_load --help' for more information.\n",
+	      out);
+}
+
+void cli_help(FILE *out)
+{
+	fputs("usage: memc_load [options] [FILE...]\n"
+	      "Load gzipped installed-apps logs into memcached, one worker process per file.\n"
+	      "\n"
+	      "  -p, --pattern GLOB      input files when no FILE is given\n"
+	      "                          (default " DEFAULT_PATTERN ")\n"
+	      "  -w, --workers N         most worker processes at once (default: online CPUs)\n"
+	      "  -a, --attempts N        delivery attempts per record (default 3)\n"
+	      "      --timeout MS        memcached connect and I/O timeout (default 1000)\n"
+	      "      --idfa HOST:PORT    server for idfa records (default 127.0.0.1:33013)\n"
+	      "      --gaid HOST:PORT    server for gaid records (default 127.0.0.1:33014)\n"
+	      "      --adid HOST:PORT    server for adid records (default 127.0.0.1:33015)\n"
+	      "      --dvid HOST:PORT    server for dvid records (default 127.0.0.1:33016)\n"
+	      "      --max-error-rate R  highest acceptable error rate per file (default 0.01)\n"
+	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
+	      "  -t, --test              run the protobuf round-trip self test and exit\n"
+	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
+	      "      --serial            the serial reference algorithm (benchmark baseline)\n"
+	      "  -q, --quiet             log warnings and errors only\n"
+	      "  -v, --verbose           log debug messages too\n"
+	      "  -h, --help              show this help and exit\n"
+	      "  -V, --version           show the version and library versions and exit\n"
+	      "\n"
+	      "Exit status: 0 all files loaded and renamed, 1 a file failed or was held back,\n"
+	      "2 usage error. See memc_load(1).\n",
+	      out);
+}
+
+/* A whole-string decimal integer within [MIN, MAX]. */
+static int parse_int(const char *s, long min, long max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int cli_parse_server(const char *spec, struct server_addr *addr, char *err, size_t errlen)
+{
+	const char *colon = strrchr(spec, ':');
+	int port;
+
+	if (colon == NULL || colon == spec) {
+		snprintf(err, errlen, "invalid server '%s': expected HOST:PORT", spec);
+		return -1;
+	}
+	if ((size_t)(colon - spec) >= sizeof(addr->host) || strlen(spec) >= sizeof(addr->spec)) {
+		snprintf(err, errlen, "invalid server '%s': name too long", spec);
+		return -1;
+	}
+	if (parse_int(colon + 1, 1, 65535, &port) < 0 || colon[1] == '+' || colon[1] == '-') {
+		snprintf(err, errlen, "invalid server '%s': port must be 1-65535", spec);
+		return -1;
+	}
+	memcpy(addr->host, spec, (size_t)(colon - spec));
+	addr->host[colon - spec] = '\0';
+	addr->port = (unsigned)port;
+	snprintf(addr->spec, sizeof(addr->spec), "%s", spec);
+	return 0;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->pattern = DEFAULT_PATTERN;
+	cfg->workers = cpus > 0 ? (int)cpus : 1;
+	cfg->attempts = DEFAULT_ATTEMPTS;
+	cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
+	cfg->max_error_rate = DEFAULT_MAX_ERROR_RATE;
+	for (int t = 0; t < DEV_TYPES; t++)
+		cli_parse_server(default_servers[t], &cfg->servers[t], NULL, 0);
+}
+
+/* The long name of option OPT, for messages. */
+static const char *option_name(int opt)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
+/* The long option named at the start of ARG ("--name" or "--name=value"). */
+static const struct option *long_option_in(const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+
+	for (const struct option *o = long_options; o->name; o++)
+		if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
+			return o;
+	return NULL;
+}
+
+/* Explain what getopt_long rejected. ARG is the last word it consumed, OPT
+ * its optopt: 0 for an unknown long option, else the option's value. */
+static void bad_option(const char *arg, int opt, char *err, size_t errlen)
+{
+	const struct option *o = strncmp(arg, "--", 2) == 0 ? long_option_in(arg) : NULL;
+
+	if (o != NULL && o->val == opt && strchr(arg, '=') != NULL)
+		snprintf(err, errlen, "option '--%s' takes no value", o->name);
+	else if (opt == 0 && strncmp(arg, "--", 2) == 0)
+		snprintf(err, errlen, "unknown option '%s'", arg);
+	else
+		snprintf(err, errlen, "unknown option '-%c'", opt);
+}
+
+enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+{
+	enum cli_action action = CLI_RUN;
+	int opt;
+
+	set_defaults(cfg);
+	optind = 0; /* GNU: start afresh, so the parser can run more than once */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		int bad = 0;
+
+		switch (opt) {
+		case 'p':
+			cfg->pattern = optarg;
+			break;
+		case 'w':
+			bad = parse_int(optarg, 1, 4096, &cfg->workers);
+			break;
+		case 'a':
+			bad = parse_int(optarg, 1, 100, &cfg->attempts);
+			break;
+		case OPT_TIMEOUT:
+			bad = parse_int(optarg, 1, 3600000, &cfg->timeout_ms);
+			break;
+		case OPT_IDFA:
+		case OPT_GAID:
+		case OPT_ADID:
+		case OPT_DVID:
+			if (cli_parse_server(optarg, &cfg->servers[opt - OPT_IDFA], err, errlen) < 0)
+				return CLI_ERROR;
+			break;
+		case OPT_MAX_ERROR_RATE: {
+			char *end;
+			errno = 0;
+			double r = strtod(optarg, &end);
+			bad = errno != 0 || end == optarg || *end != '\0' || !isfinite(r) || r < 0 || r > 1;
+			if (!bad)
+				cfg->max_error_rate = r;
+			break;
+		}
+		case OPT_DRY:
+			cfg->dry = 1;
+			break;
+		case 't':
+			cfg->self_test = 1;
+			break;
+		case 'l':
+			cfg->log_path = optarg;
+			break;
+		case OPT_SERIAL:
+			cfg->serial = 1;
+			break;
+		case 'q':
+			cfg->verbosity = -1;
+			break;
+		case 'v':
+			cfg->verbosity = 1;
+			break;
+		case 'h':
+			action = CLI_HELP;
+			break;
+		case 'V':
+			if (action != CLI_HELP)
+				action = CLI_VERSION;
+			break;
+		case ':':
+			if (optopt)
+				snprintf(err, errlen, "option '-%c' needs a value", optopt);
+			else
+				snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return CLI_ERROR;
+		default:
+			bad_option(argv[optind - 1], optopt, err, errlen);
+			return CLI_ERROR;
+		}
+		if (bad) {
+			snprintf(err, errlen, "invalid value '%s' for --%s", optarg, option_name(opt));
+			return CLI_ERROR;
+		}
+	}
+	cfg->files = argv + optind;
+	cfg->nfiles = argc - optind;
+	return action;
+}

@@ -1,0 +1,219 @@
+/* gzlines.c -- gzip members inflated with zlib's stream API.
+ *
+ * gzread() would be shorter, but it silently passes non-gzip input through
+ * and hides truncation; the stream API lets every such file be rejected. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "gzlines.h"
+#include "record.h"
+
+#define IN_CHUNK (256 * 1024)
+#define OUT_CHUNK (256 * 1024)
+/* A kept line plus one inflated block always fit. */
+#define OUT_CAP (RECORD_MAX_LINE + 1 + OUT_CHUNK)
+
+struct gzlines {
+	int fd;
+	z_stream zs;
+	int zs_ready;
+	int member_done; /* the current gzip member ended; another may follow */
+	int input_eof;
+	int stream_eof;  /* no more output will come */
+	uint64_t bytes_in;
+	unsigned char *in;
+	char *out;
+	size_t start, end; /* unconsumed bytes of out */
+	int skipping;      /* inside an overlong line, discarding up to '\n' */
+	const char *path;
+};
+
+const char *gzlines_backend(void)
+{
+	static char name[32];
+
+	snprintf(name, sizeof(name), "zlib %s", zlibVersion());
+	return name;
+}
+
+struct gzlines *gzlines_open(const char *path, char *err, size_t errlen)
+{
+	struct gzlines *gz = calloc(1, sizeof(*gz));
+
+	if (gz == NULL)
+		goto nomem;
+	gz->fd = -1;
+	gz->path = path;
+	gz->in = malloc(IN_CHUNK);
+	gz->out = malloc(OUT_CAP);
+	if (gz->in == NULL || gz->out == NULL)
+		goto nomem;
+	gz->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (gz->fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* 16 + MAX_WBITS: gzip wrapper only, so plain text is an error. */
+	if (inflateInit2(&gz->zs, 16 + MAX_WBITS) != Z_OK)
+		goto nomem;
+	gz->zs_ready = 1;
+	return gz;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", path);
+fail:
+	gzlines_close(gz);
+	return NULL;
+}
+
+/* Read more compressed input. 0, or -1 on a read error. */
+static int fill_input(struct gzlines *gz, char *err, size_t errlen)
+{
+	ssize_t n;
+
+	do
+		n = read(gz->fd, gz->in, IN_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: read error: %s", gz->path, strerror(errno));
+		return -1;
+	}
+	if (n == 0)
+		gz->input_eof = 1;
+	gz->zs.next_in = gz->in;
+	gz->zs.avail_in = (uInt)n;
+	gz->bytes_in += (uint64_t)n;
+	return 0;
+}
+
+/* Inflate into out[end..]. 0 (possibly with nothing new at stream end), or -1. */
+static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
+{
+	size_t before = gz->end;
+
+	while (gz->end == before && !gz->stream_eof) {
+		if (gz->zs.avail_in == 0 && !gz->input_eof) {
+			int first = gz->bytes_in == 0;
+			if (fill_input(gz, err, errlen) < 0)
+				return -1;
+			if (first && gz->zs.avail_in > 0 &&
+			    (gz->zs.avail_in < 2 || gz->in[0] != 0x1f || gz->in[1] != 0x8b)) {
+				snprintf(err, errlen, "%s: not in gzip format", gz->path);
+				return -1;
+			}
+		}
+		if (gz->member_done) {
+			if (gz->zs.avail_in == 0 && gz->input_eof) {
+				gz->stream_eof = 1;
+				break;
+			}
+			if (gz->zs.avail_in == 0)
+				continue;
+			/* Concatenated members are one stream, as gzip -d reads them;
+			 * anything else after a member is damage, not padding to skip. */
+			if (gz->zs.next_in[0] != 0x1f) {
+				snprintf(err, errlen, "%s: trailing garbage after gzip data", gz->path);
+				return -1;
+			}
+			inflateReset(&gz->zs);
+			gz->member_done = 0;
+		}
+		if (gz->zs.avail_in == 0 && gz->input_eof) {
+			if (gz->bytes_in == 0)
+				snprintf(err, errlen, "%s: empty file, not in gzip format", gz->path);
+			else
+				snprintf(err, errlen, "%s: unexpected end of file (truncated gzip)", gz->path);
+			return -1;
+		}
+		gz->zs.next_out = (Bytef *)gz->out + gz->end;
+		gz->zs.avail_out = (uInt)(OUT_CAP - gz->end);
+		int rc = inflate(&gz->zs, Z_NO_FLUSH);
+		gz->end = OUT_CAP - gz->zs.avail_out;
+		if (rc == Z_STREAM_END) {
+			gz->member_done = 1;
+		} else if (rc == Z_BUF_ERROR) {
+			continue; /* needs more input */
+		} else if (rc != Z_OK) {
+			snprintf(err, errlen, "%s: corrupt gzip data: %s", gz->path,
+				 rc == Z_MEM_ERROR ? "out of memory"
+				 : gz->zs.msg	   ? gz->zs.msg
+						   : "inflate failed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int gzlines_next(struct gzlines *gz, const char **line, size_t *len, int *overlong,
+		 char *err, size_t errlen)
+{
+	size_t scanned = 0; /* bytes already searched for '\n' */
+
+	for (;;) {
+		char *base = gz->out + gz->start;
+		size_t avail = gz->end - gz->start;
+		char *nl = memchr(base + scanned, '\n', avail - scanned);
+
+		if (nl != NULL) {
+			size_t n = (size_t)(nl - base);
+			gz->start += n + 1;
+			*line = base;
+			*overlong = gz->skipping || n > RECORD_MAX_LINE;
+			*len = *overlong ? 0 : n;
+			gz->skipping = 0;
+			return 1;
+		}
+		scanned = avail;
+		if (gz->skipping || avail > RECORD_MAX_LINE) {
+			/* Too long to keep: drop what we have, remember to skip to '\n'. */
+			gz->skipping = 1;
+			gz->start = gz->end = 0;
+			scanned = 0;
+		} else if (gz->start > 0 && gz->end + OUT_CHUNK > OUT_CAP) {
+			memmove(gz->out, base, avail);
+			gz->start = 0;
+			gz->end = avail;
+		}
+		if (gz->stream_eof) {
+			if (gz->skipping) {
+				gz->skipping = 0;
+				*line = gz->out;
+				*len = 0;
+				*overlong = 1;
+				return 1;
+			}
+			if (avail == 0)
+				return 0;
+			/* A last line without '\n' is still a line. */
+			*line = gz->out + gz->start;
+			*len = avail;
+			*overlong = 0;
+			gz->start = gz->end;
+			return 1;
+		}
+		if (inflate_more(gz, err, errlen) < 0)
+			return -1;
+	}
+}
+
+uint64_t gzlines_bytes_in(const struct gzlines *gz)
+{
+	return gz->bytes_in;
+}
+
+void gzlines_close(struct gzlines *gz)
+{
+	if (gz == NULL)
+		return;
+	if (gz->zs_ready)
+		inflateEnd(&gz->zs);
+	if (gz->fd >= 0)
+		close(gz->fd);
+	free(gz->in);
+	free(gz->out);
+	free(gz);
+}

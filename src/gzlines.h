@@ -1,0 +1,33 @@
+/* gzlines.h -- stream a gzip file as lines, in bounded memory.
+ *
+ * The file is inflated block by block; a line is handed out as a pointer into
+ * the reader's buffer, valid until the next call. Lines longer than
+ * RECORD_MAX_LINE are reported as overlong and their bytes skipped, so memory
+ * stays bounded whatever the input. */
+#ifndef MEMC_LOAD_GZLINES_H
+#define MEMC_LOAD_GZLINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gzlines;
+
+/* Open PATH. NULL with a reason in ERR when it cannot be opened or read. */
+struct gzlines *gzlines_open(const char *path, char *err, size_t errlen);
+
+/* The next line, without its '\n'. Returns 1 with *LINE and *LEN set (and
+ * *OVERLONG set when the line was too long to keep: its bytes are not
+ * returned), 0 at the end of the stream, or -1 with a reason in ERR when the
+ * file is not gzip, is corrupt or truncated, or cannot be read. */
+int gzlines_next(struct gzlines *gz, const char **line, size_t *len, int *overlong,
+		 char *err, size_t errlen);
+
+/* Compressed bytes read so far: progress is measured against the file size. */
+uint64_t gzlines_bytes_in(const struct gzlines *gz);
+
+void gzlines_close(struct gzlines *gz);
+
+/* "zlib 1.2.13": the inflate library this binary was built with. */
+const char *gzlines_backend(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* log.h -- "[YYYY.MM.DD HH:MM:SS] L message" lines, one write(2) each.
+ *
+ * The log descriptor is opened once by the supervisor and inherited by every
+ * worker; because each line is a single write() to an O_APPEND file (or to
+ * stderr), lines from concurrent processes never interleave. */
+#ifndef MEMC_LOAD_LOG_H
+#define MEMC_LOAD_LOG_H
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Log to PATH (appending), or to stderr when PATH is NULL. 0 or -1 with err. */
+int log_open(const char *path, enum log_level level, char *err, size_t errlen);
+/* True when messages of LEVEL are written: lets callers skip costly formatting. */
+int log_enabled(enum log_level level);
+/* Write one line at LEVEL. */
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The descriptor log lines go to: the progress line must avoid it if it is a terminal. */
+int log_fd(void);
+void log_close(void);
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

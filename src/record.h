@@ -1,0 +1,58 @@
+/* record.h -- one TSV line to a record: pure parsing, no I/O.
+ *
+ * A line is dev_type TAB dev_id TAB lat TAB lon TAB apps. The parsed record
+ * points into the caller's line, and its apps array is reused from line to
+ * line, so parsing allocates nothing in the steady state. */
+#ifndef MEMC_LOAD_RECORD_H
+#define MEMC_LOAD_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
+
+/* Longest line parsed; longer lines are errors (LINE_ERR_TOO_LONG). */
+#define RECORD_MAX_LINE (1024 * 1024)
+/* memcached's limit on a key, "dev_type:dev_id". */
+#define RECORD_MAX_KEY 250
+
+enum line_status {
+	LINE_OK,
+	LINE_BLANK,        /* empty or only spaces, tabs and CR: skipped */
+	LINE_ERR_FIELDS,   /* not exactly five tab-separated fields */
+	LINE_ERR_DEV_TYPE, /* not idfa, gaid, adid or dvid */
+	LINE_ERR_DEV_ID,   /* empty dev_id */
+	LINE_ERR_KEY,      /* key over 250 bytes, or with whitespace or control bytes */
+	LINE_ERR_TOO_LONG, /* line over RECORD_MAX_LINE bytes */
+};
+
+struct record {
+	enum dev_type type;
+	const char *dev_id; /* points into the parsed line */
+	size_t dev_id_len;
+	int has_lat, has_lon;
+	double lat, lon;
+	uint32_t *apps;      /* reused across lines */
+	size_t napps;
+	size_t apps_cap;
+	size_t apps_dropped; /* items that were not decimal uint32 */
+	int coords_dropped;  /* lat/lon fields present but not finite numbers */
+};
+
+/* Prepare REC for record_parse. 0, or -1 when out of memory. */
+int record_init(struct record *rec);
+void record_free(struct record *rec);
+
+/* Parse LINE (LEN bytes, no newline, may contain any byte) into REC. */
+enum line_status record_parse(struct record *rec, const char *line, size_t len);
+
+/* "idfa", ..., or NULL for an out-of-range type. */
+const char *dev_type_name(enum dev_type type);
+/* The option name's device type, or -1. */
+int dev_type_from_name(const char *name, size_t len);
+
+/* Parse a whole field as a finite decimal number, as the line rules define
+ * it. 0 on success, -1 otherwise. Exposed for the tests. */
+int record_parse_coord(const char *s, size_t len, double *out);
+
+#endif

@@ -1,0 +1,54 @@
+/* report.c -- per-file counts and the worker-to-supervisor message. */
+#include <errno.h>
+#include <unistd.h>
+
+#include "report.h"
+
+const char *err_kind_name(enum err_kind kind)
+{
+	static const char *const names[ERR_KINDS] = {
+		"fields", "dev_type", "dev_id", "key", "too_long", "rejected", "undelivered",
+	};
+	return (unsigned)kind < ERR_KINDS ? names[kind] : "?";
+}
+
+int file_stats_complete(const struct file_stats *st)
+{
+	return st->read_to_end && st->delivered_all;
+}
+
+double file_stats_error_rate(const struct file_stats *st)
+{
+	uint64_t total = st->processed + st->errors;
+
+	return total ? (double)st->errors / (double)total : 0.0;
+}
+
+void file_stats_add(struct file_stats *dst, const struct file_stats *src)
+{
+	dst->lines += src->lines;
+	dst->blank += src->blank;
+	dst->processed += src->processed;
+	dst->errors += src->errors;
+	for (int k = 0; k < ERR_KINDS; k++)
+		dst->by_kind[k] += src->by_kind[k];
+	dst->apps_dropped += src->apps_dropped;
+	dst->coords_dropped += src->coords_dropped;
+	dst->bytes_in += src->bytes_in;
+}
+
+int report_write(int fd, const struct report_msg *msg)
+{
+	_Static_assert(sizeof(*msg) <= 4096, "a report must fit in PIPE_BUF to be atomic");
+	ssize_t n;
+
+	do
+		n = write(fd, msg, sizeof(*msg));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*msg)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* sink.h -- deliver packed records to the memcached server of their type.
+ *
+ * Every record put into a sink ends up counted exactly once: stored (a server
+ * acknowledged it), rejected (a server answered but did not store it), or
+ * failed (no acknowledgement after every attempt). Once a server has failed
+ * a record on every attempt, the rest of its records fail at once, so a dead
+ * server costs attempts x timeout, not that per record. */
+#ifndef MEMC_LOAD_SINK_H
+#define MEMC_LOAD_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct sink;
+
+struct sink_stats {
+	uint64_t stored;
+	uint64_t rejected;
+	uint64_t failed;
+};
+
+/* Connections to the servers in CFG; nothing is connected until the first
+ * record. NULL with a reason in ERR on failure. */
+struct sink *sink_open(const struct config *cfg, char *err, size_t errlen);
+
+/* Deliver one record (synchronous: counted before it returns). */
+void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
+	      const uint8_t *value, size_t valuelen);
+
+/* Wait until every record put so far is counted. */
+void sink_flush(struct sink *sink);
+
+void sink_get_stats(const struct sink *sink, struct sink_stats *out);
+
+void sink_close(struct sink *sink);
+
+/* "libmemcached 1.1.4" */
+const char *sink_backend(void);
+
+#endif

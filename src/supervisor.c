@@ -1,0 +1,347 @@
+/* supervisor.c -- fork, pipes, reaping, and renames in chronological order.
+ *
+ * Each worker owns the write end of one pipe and sends its file's report
+ * through it before it exits; the supervisor owns every read end. End of file
+ * on a pipe means the worker is gone, so it is reaped at once: no zombies, and
+ * a worker that dies without a report fails its file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inputs.h"
+#include "log.h"
+#include "renameq.h"
+#include "report.h"
+#include "supervisor.h"
+#include "worker.h"
+
+struct child {
+	pid_t pid;
+	int fd;     /* read end of the worker's pipe; -1 when the slot is free */
+	size_t idx; /* the file it loads */
+	struct report_msg msg;
+	size_t got; /* bytes of msg received so far */
+	int has_result;
+};
+
+struct run {
+	const struct config *cfg;
+	char **files;
+	size_t n;
+	struct renameq q;
+	struct file_stats total;
+	size_t ok, failed, high_rate;
+	double started;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void log_file_counts(const char *path, const struct file_stats *st)
+{
+	char kinds[512] = "";
+	size_t k = 0;
+
+	for (int i = 0; i < ERR_KINDS; i++)
+		if (st->by_kind[i] && k < sizeof(kinds))
+			k += (size_t)snprintf(kinds + k, sizeof(kinds) - k, " %s=%llu",
+					      err_kind_name((enum err_kind)i),
+					      (unsigned long long)st->by_kind[i]);
+	log_info("Finished %s: lines=%llu processed=%llu errors=%llu%s%s%s blank=%llu "
+		 "apps_dropped=%llu coords_dropped=%llu seconds=%.2f",
+		 path, (unsigned long long)st->lines, (unsigned long long)st->processed,
+		 (unsigned long long)st->errors, kinds[0] ? " (" : "", kinds[0] ? kinds + 1 : "",
+		 kinds[0] ? ")" : "", (unsigned long long)st->blank,
+		 (unsigned long long)st->apps_dropped, (unsigned long long)st->coords_dropped,
+		 st->seconds);
+}
+
+static void rename_ready(struct run *run)
+{
+	long k;
+
+	while ((k = renameq_next(&run->q)) >= 0) {
+		const char *path = run->files[k];
+		char done[4096];
+		int ok = inputs_done_name(path, done, sizeof(done)) == 0 && rename(path, done) == 0;
+
+		if (ok)
+			log_info("Renamed %s to %s", path, done);
+		else
+			log_error("Cannot rename %s: %s; it and the files after it load again next run",
+				  path, strerror(errno));
+		renameq_renamed(&run->q, (size_t)k, ok);
+	}
+}
+
+/* A worker finished file IDX (in-process or not) with ST. */
+static void finish_file(struct run *run, size_t idx, const struct file_stats *st)
+{
+	const struct config *cfg = run->cfg;
+	const char *path = run->files[idx];
+	int complete = file_stats_complete(st);
+
+	file_stats_add(&run->total, st);
+	log_file_counts(path, st);
+	if (st->read_to_end) {
+		double rate = file_stats_error_rate(st);
+		if (rate <= cfg->max_error_rate) {
+			log_info("%s: Acceptable error rate (%.4f). Successful load", path, rate);
+		} else {
+			log_error("%s: High error rate (%.4f > %.4f). Failed load", path, rate,
+				  cfg->max_error_rate);
+			run->high_rate++;
+		}
+	}
+	if (complete) {
+		run->ok++;
+	} else {
+		run->failed++;
+		log_error("%s failed: %s; not renamed", path, st->failure[0] ? st->failure : "unknown error");
+	}
+	if (cfg->dry)
+		return;
+	renameq_finish(&run->q, idx, complete);
+	rename_ready(run);
+}
+
+/* Fail file IDX without a worker report (fork failed, worker died). */
+static void fail_file(struct run *run, size_t idx, const char *why)
+{
+	struct file_stats st;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.failure, sizeof(st.failure), "%s", why);
+	finish_file(run, idx, &st);
+}
+
+static void worker_main(const struct config *cfg, const char *path, int fd)
+{
+	struct report_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = REPORT_RESULT;
+	worker_run(cfg, path, &msg.stats);
+	/* _exit: the parent's stdio buffers and atexit handlers are not ours. */
+	_exit(report_write(fd, &msg) == 0 ? 0 : 3);
+}
+
+static int spawn(struct run *run, struct child *kids, int nkids, struct child *slot, size_t idx)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		errno = e;
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		for (int i = 0; i < nkids; i++)
+			if (kids[i].fd >= 0)
+				close(kids[i].fd);
+		worker_main(run->cfg, run->files[idx], fds[1]);
+	}
+	close(fds[1]);
+	memset(slot, 0, sizeof(*slot));
+	slot->pid = pid;
+	slot->fd = fds[0];
+	slot->idx = idx;
+	log_info("Started %s (worker pid %ld)", run->files[idx], (long)pid);
+	return 0;
+}
+
+/* Read what the worker sent; returns 1 at end of file, 0 otherwise. */
+static int drain(struct child *c)
+{
+	for (;;) {
+		char *buf = (char *)&c->msg;
+		ssize_t n = read(c->fd, buf + c->got, sizeof(c->msg) - c->got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : 1;
+		if (n == 0)
+			return 1;
+		c->got += (size_t)n;
+		if (c->got == sizeof(c->msg)) {
+			if (c->msg.type == REPORT_RESULT)
+				c->has_result = 1;
+			c->got = 0;
+		}
+		return 0;
+	}
+}
+
+static void reap(struct run *run, struct child *c)
+{
+	int status = 0;
+	pid_t r;
+	char why[128];
+
+	close(c->fd);
+	c->fd = -1;
+	do
+		r = waitpid(c->pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+
+	if (r == c->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 && c->has_result) {
+		finish_file(run, c->idx, &c->msg.stats);
+		return;
+	}
+	if (r == c->pid && WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "worker %ld killed by signal %d", (long)c->pid, WTERMSIG(status));
+	else if (r == c->pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		snprintf(why, sizeof(why), "worker %ld exited with status %d", (long)c->pid,
+			 WEXITSTATUS(status));
+	else
+		snprintf(why, sizeof(why), "worker %ld ended without a report", (long)c->pid);
+	fail_file(run, c->idx, why);
+}
+
+static void run_forked(struct run *run)
+{
+	int nkids = run->cfg->workers < (long)run->n ? run->cfg->workers : (int)run->n;
+	struct child *kids = calloc((size_t)nkids, sizeof(*kids));
+	struct pollfd *pfds = calloc((size_t)nkids, sizeof(*pfds));
+	size_t next = 0;
+	int running = 0;
+
+	if (kids == NULL || pfds == NULL) {
+		log_error("out of memory");
+		for (; next < run->n; next++)
+			fail_file(run, next, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nkids; i++)
+		kids[i].fd = -1;
+
+	while (next < run->n || running > 0) {
+		for (int i = 0; i < nkids && next < run->n; i++) {
+			if (kids[i].fd >= 0)
+				continue;
+			if (spawn(run, kids, nkids, &kids[i], next) < 0) {
+				char why[128];
+				snprintf(why, sizeof(why), "cannot start a worker: %s", strerror(errno));
+				fail_file(run, next++, why);
+				continue;
+			}
+			next++;
+			running++;
+		}
+		if (running == 0)
+			continue;
+
+		int np = 0;
+		for (int i = 0; i < nkids; i++) {
+			if (kids[i].fd < 0)
+				continue;
+			pfds[np].fd = kids[i].fd;
+			pfds[np].events = POLLIN;
+			pfds[np].revents = 0;
+			np++;
+		}
+		if (poll(pfds, (nfds_t)np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0, p = 0; i < nkids; i++) {
+			if (kids[i].fd < 0)
+				continue;
+			short ev = pfds[p++].revents;
+			if (ev == 0)
+				continue;
+			if (drain(&kids[i])) {
+				reap(run, &kids[i]);
+				running--;
+			}
+		}
+	}
+out:
+	free(kids);
+	free(pfds);
+}
+
+static void run_serial(struct run *run)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct file_stats st;
+
+		log_info("Started %s", run->files[i]);
+		worker_run(run->cfg, run->files[i], &st);
+		finish_file(run, i, &st);
+	}
+}
+
+static void log_summary(struct run *run)
+{
+	double secs = now_seconds() - run->started;
+	size_t held = 0, renamed = 0;
+
+	if (!run->cfg->dry) {
+		long blocker = renameq_blocker(&run->q);
+		for (size_t i = 0; i < run->n; i++) {
+			renamed += run->q.state[i] == FILE_RENAMED;
+			if (!renameq_held_back(&run->q, i))
+				continue;
+			held++;
+			log_warn("Held back %s: earlier file %s was not loaded; both load again next run",
+				 run->files[i], run->files[blocker]);
+		}
+	}
+	log_info("Summary: files %zu, ok %zu, failed %zu, renamed %zu, held back %zu; "
+		 "lines %llu, processed %llu, errors %llu; %.2f s, %.0f records/s",
+		 run->n, run->ok, run->failed, renamed, held,
+		 (unsigned long long)run->total.lines, (unsigned long long)run->total.processed,
+		 (unsigned long long)run->total.errors, secs,
+		 secs > 0 ? (double)run->total.processed / secs : 0.0);
+}
+
+int supervisor_run(const struct config *cfg, char **files, size_t n)
+{
+	struct run run;
+	int status;
+
+	memset(&run, 0, sizeof(run));
+	run.cfg = cfg;
+	run.files = files;
+	run.n = n;
+	run.started = now_seconds();
+	if (renameq_init(&run.q, n) < 0) {
+		log_error("out of memory");
+		return 1;
+	}
+	if (cfg->serial)
+		run_serial(&run);
+	else
+		run_forked(&run);
+	log_summary(&run);
+
+	status = run.failed == 0 && run.high_rate == 0 ? 0 : 1;
+	if (!cfg->dry)
+		for (size_t i = 0; i < n; i++)
+			if (run.q.state[i] != FILE_RENAMED)
+				status = 1;
+	renameq_free(&run.q);
+	return status;
+}

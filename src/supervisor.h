@@ -1,0 +1,15 @@
+/* supervisor.h -- run the files: one forked worker per file, at most
+ * cfg->workers at a time (or, with --serial, one after another in-process),
+ * collect their reports, rename finished files in chronological order. */
+#ifndef MEMC_LOAD_SUPERVISOR_H
+#define MEMC_LOAD_SUPERVISOR_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Load FILES[0..N-1] (chronological). Returns the exit status: 0 when every
+ * file loaded and was renamed with an acceptable error rate, 1 otherwise. */
+int supervisor_run(const struct config *cfg, char **files, size_t n);
+
+#endif

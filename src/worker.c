@@ -1,0 +1,166 @@
+/* worker.c -- one file: gzip lines -> records -> packed values -> sink. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gzlines.h"
+#include "log.h"
+#include "pack.h"
+#include "record.h"
+#include "sink.h"
+#include "worker.h"
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static enum err_kind line_err_kind(enum line_status status)
+{
+	switch (status) {
+	case LINE_ERR_FIELDS:
+		return ERR_FIELDS;
+	case LINE_ERR_DEV_TYPE:
+		return ERR_DEV_TYPE;
+	case LINE_ERR_DEV_ID:
+		return ERR_DEV_ID;
+	case LINE_ERR_KEY:
+		return ERR_KEY;
+	default:
+		return ERR_TOO_LONG;
+	}
+}
+
+/* Shortest "%.*g" that reads back as the same double, as Python's repr. */
+static void format_double(char *buf, size_t size, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* --dry: "ADDR - KEY -> apps: [1, 2] lat: 1.5 lon: 2.5" at debug level. */
+static void log_dry_record(const struct config *cfg, const struct record *rec, const char *key)
+{
+	char text[4096], num[32];
+	size_t n = 0;
+
+	for (size_t i = 0; i < rec->napps && n < sizeof(text) - 32; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%u", i ? ", " : "", rec->apps[i]);
+	if (n >= sizeof(text) - 32)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, ", ...");
+	text[n] = '\0';
+
+	char coords[96] = "";
+	size_t c = 0;
+	if (rec->has_lat) {
+		format_double(num, sizeof(num), rec->lat);
+		c += (size_t)snprintf(coords + c, sizeof(coords) - c, " lat: %s", num);
+	}
+	if (rec->has_lon) {
+		format_double(num, sizeof(num), rec->lon);
+		snprintf(coords + c, sizeof(coords) - c, " lon: %s", num);
+	}
+	log_debug("%s - %s -> apps: [%s]%s", cfg->servers[rec->type].spec, key, text, coords);
+}
+
+static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
+{
+	st->by_kind[kind] += n;
+	st->errors += n;
+}
+
+void worker_run(const struct config *cfg, const char *path, struct file_stats *st)
+{
+	char err[512] = "";
+	char key[RECORD_MAX_KEY + 1];
+	struct record rec;
+	struct packbuf value = {0};
+	struct gzlines *gz = NULL;
+	struct sink *sink = NULL;
+	double started = now_seconds();
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (record_init(&rec) < 0) {
+		snprintf(st->failure, sizeof(st->failure), "out of memory");
+		goto out;
+	}
+	gz = gzlines_open(path, err, sizeof(err));
+	if (gz == NULL) {
+		snprintf(st->failure, sizeof(st->failure), "%s", err);
+		goto out;
+	}
+	if (!cfg->dry) {
+		sink = sink_open(cfg, err, sizeof(err));
+		if (sink == NULL) {
+			snprintf(st->failure, sizeof(st->failure), "%s", err);
+			goto out;
+		}
+	}
+
+	const char *line;
+	size_t len;
+	int overlong;
+	while ((rc = gzlines_next(gz, &line, &len, &overlong, err, sizeof(err))) == 1) {
+		st->lines++;
+		enum line_status status = overlong ? LINE_ERR_TOO_LONG : record_parse(&rec, line, len);
+		if (status == LINE_BLANK) {
+			st->blank++;
+			continue;
+		}
+		if (status != LINE_OK) {
+			count_error(st, line_err_kind(status), 1);
+			log_debug("%s:%llu: %s error", path, (unsigned long long)st->lines,
+				  err_kind_name(line_err_kind(status)));
+			continue;
+		}
+		st->apps_dropped += rec.apps_dropped;
+		st->coords_dropped += (uint64_t)rec.coords_dropped;
+		size_t keylen = pack_key(&rec, key);
+		if (pack_value(&rec, &value) < 0) {
+			snprintf(st->failure, sizeof(st->failure), "out of memory");
+			goto out;
+		}
+		if (cfg->dry) {
+			if (log_enabled(LOG_DEBUG))
+				log_dry_record(cfg, &rec, key);
+			st->processed++;
+			continue;
+		}
+		sink_put(sink, rec.type, key, keylen, value.data, value.len);
+	}
+	if (rc < 0)
+		snprintf(st->failure, sizeof(st->failure), "%s", err);
+	else
+		st->read_to_end = 1;
+out:
+	if (sink != NULL) {
+		struct sink_stats ss;
+		sink_flush(sink);
+		sink_get_stats(sink, &ss);
+		st->processed += ss.stored;
+		count_error(st, ERR_REJECTED, ss.rejected);
+		count_error(st, ERR_UNDELIVERED, ss.failed);
+		st->delivered_all = ss.rejected == 0 && ss.failed == 0;
+		if (!st->delivered_all && st->failure[0] == '\0')
+			snprintf(st->failure, sizeof(st->failure),
+				 "%llu records rejected, %llu undelivered",
+				 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);
+		sink_close(sink);
+	} else if (cfg->dry) {
+		st->delivered_all = 1;
+	}
+	if (gz != NULL)
+		st->bytes_in = gzlines_bytes_in(gz);
+	gzlines_close(gz);
+	packbuf_free(&value);
+	record_free(&rec);
+	st->seconds = now_seconds() - started;
+}

@@ -1,0 +1,162 @@
+/* test_cli.c -- option parsing: defaults, every option, and the errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+
+static char err[512];
+
+/* Parse a NULL-terminated argument list. */
+static enum cli_action parse_args(struct config *cfg, const char **args)
+{
+	char *argv[64];
+	int argc = 0;
+
+	argv[argc++] = (char *)"memc_load";
+	for (; *args && argc < 63; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return cli_parse(argc, argv, cfg, err, sizeof(err));
+}
+
+#define PARSE(cfg, ...) parse_args((cfg), (const char *[]){__VA_ARGS__, NULL})
+
+static void defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse_args(&cfg, (const char *[]){NULL}), CLI_RUN);
+	assert_string_equal(cfg.pattern, "/data/appsinstalled/*.tsv.gz");
+	assert_int_equal(cfg.workers, (int)sysconf(_SC_NPROCESSORS_ONLN));
+	assert_int_equal(cfg.attempts, 3);
+	assert_int_equal(cfg.timeout_ms, 1000);
+	assert_true(cfg.max_error_rate == 0.01);
+	assert_string_equal(cfg.servers[DEV_IDFA].host, "127.0.0.1");
+	assert_int_equal(cfg.servers[DEV_IDFA].port, 33013);
+	assert_int_equal(cfg.servers[DEV_GAID].port, 33014);
+	assert_int_equal(cfg.servers[DEV_ADID].port, 33015);
+	assert_int_equal(cfg.servers[DEV_DVID].port, 33016);
+	assert_false(cfg.dry || cfg.serial || cfg.self_test);
+	assert_null(cfg.log_path);
+	assert_int_equal(cfg.nfiles, 0);
+}
+
+static void every_option(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "-p", "/in/*.gz", "-w", "8", "-a", "5", "--timeout", "250",
+			       "--idfa", "10.0.0.1:1", "--gaid", "h:2", "--adid", "localhost:3",
+			       "--dvid", "::1:4", "--max-error-rate", "0.5", "--dry", "-l", "log.txt",
+			       "--serial", "-v", "a.gz", "b.gz"),
+			 CLI_RUN);
+	assert_string_equal(cfg.pattern, "/in/*.gz");
+	assert_int_equal(cfg.workers, 8);
+	assert_int_equal(cfg.attempts, 5);
+	assert_int_equal(cfg.timeout_ms, 250);
+	assert_string_equal(cfg.servers[DEV_IDFA].host, "10.0.0.1");
+	assert_int_equal(cfg.servers[DEV_IDFA].port, 1);
+	assert_string_equal(cfg.servers[DEV_GAID].host, "h");
+	assert_string_equal(cfg.servers[DEV_ADID].spec, "localhost:3");
+	assert_string_equal(cfg.servers[DEV_DVID].host, "::1");
+	assert_int_equal(cfg.servers[DEV_DVID].port, 4);
+	assert_true(cfg.max_error_rate == 0.5);
+	assert_true(cfg.dry && cfg.serial);
+	assert_string_equal(cfg.log_path, "log.txt");
+	assert_int_equal(cfg.verbosity, 1);
+	assert_int_equal(cfg.nfiles, 2);
+	assert_string_equal(cfg.files[0], "a.gz");
+	assert_string_equal(cfg.files[1], "b.gz");
+}
+
+static void original_long_names(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--test", "--log", "x", "--pattern", "p", "--workers", "2",
+			       "--attempts", "1", "--quiet"),
+			 CLI_RUN);
+	assert_true(cfg.self_test);
+	assert_string_equal(cfg.log_path, "x");
+	assert_string_equal(cfg.pattern, "p");
+	assert_int_equal(cfg.workers, 2);
+	assert_int_equal(cfg.attempts, 1);
+	assert_int_equal(cfg.verbosity, -1);
+	assert_int_equal(PARSE(&cfg, "-t", "-q"), CLI_RUN);
+	assert_true(cfg.self_test);
+	assert_int_equal(PARSE(&cfg, "--workers=3"), CLI_RUN);
+	assert_int_equal(cfg.workers, 3);
+}
+
+static void help_and_version(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "-h"), CLI_HELP);
+	assert_int_equal(PARSE(&cfg, "--help"), CLI_HELP);
+	assert_int_equal(PARSE(&cfg, "-V"), CLI_VERSION);
+	assert_int_equal(PARSE(&cfg, "--version"), CLI_VERSION);
+	assert_int_equal(PARSE(&cfg, "-V", "-h"), CLI_HELP);
+}
+
+static void expect_error(const char **args, const char *reason)
+{
+	struct config cfg;
+
+	assert_int_equal(parse_args(&cfg, args), CLI_ERROR);
+	if (strstr(err, reason) == NULL)
+		fail_msg("error '%s' does not mention '%s'", err, reason);
+}
+
+#define EXPECT_ERROR(reason, ...) expect_error((const char *[]){__VA_ARGS__, NULL}, reason)
+
+static void bad_values(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("unknown option '--bogus'", "--bogus");
+	EXPECT_ERROR("unknown option '-x'", "-x");
+	EXPECT_ERROR("--workers", "-w", "0");
+	EXPECT_ERROR("--workers", "-w", "x");
+	EXPECT_ERROR("--workers", "-w", "4x");
+	EXPECT_ERROR("--workers", "--workers", "");
+	EXPECT_ERROR("--attempts", "-a", "0");
+	EXPECT_ERROR("--attempts", "-a", "101");
+	EXPECT_ERROR("--timeout", "--timeout", "-5");
+	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "2");
+	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "nan");
+	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "-0.1");
+	EXPECT_ERROR("needs a value", "-w");
+	EXPECT_ERROR("needs a value", "--idfa");
+	EXPECT_ERROR("HOST:PORT", "--idfa", "nocolon");
+	EXPECT_ERROR("HOST:PORT", "--gaid", ":33013");
+	EXPECT_ERROR("port", "--adid", "h:0");
+	EXPECT_ERROR("port", "--adid", "h:65536");
+	EXPECT_ERROR("port", "--dvid", "h:");
+	EXPECT_ERROR("port", "--dvid", "h:+1");
+	EXPECT_ERROR("option '--dry' takes no value", "--dry=1");
+	EXPECT_ERROR("option '--test' takes no value", "--test=1");
+	EXPECT_ERROR("unknown option '--dryrun'", "--dryrun");
+	EXPECT_ERROR("unknown option '-x'", "-qx");
+	EXPECT_ERROR("unknown option '-x'", "--dry", "-xq");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),         cmocka_unit_test(every_option),
+		cmocka_unit_test(original_long_names), cmocka_unit_test(help_and_version),
+		cmocka_unit_test(bad_values),
+	};
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

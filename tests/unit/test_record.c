@@ -1,0 +1,231 @@
+/* test_record.c -- every line rule of record_parse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "record.h"
+
+static struct record rec;
+
+static int setup(void **state)
+{
+	(void)state;
+	return record_init(&rec);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	record_free(&rec);
+	return 0;
+}
+
+static enum line_status parse(const char *line)
+{
+	return record_parse(&rec, line, strlen(line));
+}
+
+static void valid_line(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("idfa\te7e1a50c0ec2747ca56cd9e1558c0d7c\t67.7835424444\t"
+			       "-22.8044005471\t7942,8519,4232"),
+			 LINE_OK);
+	assert_int_equal(rec.type, DEV_IDFA);
+	assert_int_equal(rec.dev_id_len, 32);
+	assert_memory_equal(rec.dev_id, "e7e1a50c0ec2747ca56cd9e1558c0d7c", 32);
+	assert_true(rec.has_lat && rec.has_lon);
+	assert_true(rec.lat == 67.7835424444);
+	assert_true(rec.lon == -22.8044005471);
+	assert_int_equal(rec.napps, 3);
+	assert_int_equal(rec.apps[0], 7942);
+	assert_int_equal(rec.apps[1], 8519);
+	assert_int_equal(rec.apps[2], 4232);
+	assert_int_equal(rec.apps_dropped, 0);
+	assert_int_equal(rec.coords_dropped, 0);
+}
+
+static void every_device_type(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("gaid\tx\t1\t2\t3"), LINE_OK);
+	assert_int_equal(rec.type, DEV_GAID);
+	assert_int_equal(parse("adid\tx\t1\t2\t3"), LINE_OK);
+	assert_int_equal(rec.type, DEV_ADID);
+	assert_int_equal(parse("dvid\tx\t1\t2\t3"), LINE_OK);
+	assert_int_equal(rec.type, DEV_DVID);
+	assert_int_equal(parse("IDFA\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
+	assert_int_equal(parse("idfaa\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
+	assert_int_equal(parse("\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
+}
+
+static void blank_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), LINE_BLANK);
+	assert_int_equal(parse("\r"), LINE_BLANK);
+	assert_int_equal(parse("  \t \r"), LINE_BLANK);
+}
+
+static void field_count(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("idfa\tx\t1\t2"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("idfa\tx\t1\t2\t3\t4"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("idfa\tx\t1\t2\t3\t"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("just text"), LINE_ERR_FIELDS);
+	/* A trailing tab makes the fifth field empty: no apps, still stored. */
+	assert_int_equal(parse("idfa\tx\t1\t2\t"), LINE_OK);
+	assert_int_equal(rec.napps, 0);
+	assert_int_equal(rec.apps_dropped, 0);
+}
+
+static void crlf(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("gaid\tid\t1.5\t2.5\t1,2\r"), LINE_OK);
+	assert_int_equal(rec.napps, 2);
+	assert_int_equal(rec.apps[1], 2);
+	/* Only one trailing CR is a line ending; one inside the id is not. */
+	assert_int_equal(parse("gaid\ti\rd\t1.5\t2.5\t1,2"), LINE_ERR_KEY);
+}
+
+static void dev_id_rules(void **state)
+{
+	char key[300];
+
+	(void)state;
+	assert_int_equal(parse("idfa\t\t1\t2\t3"), LINE_ERR_DEV_ID);
+	assert_int_equal(parse("idfa\tid with space\t1\t2\t3"), LINE_ERR_KEY);
+	assert_int_equal(parse("idfa\tid\x01x\t1\t2\t3"), LINE_ERR_KEY);
+	assert_int_equal(parse("idfa\tid\x7fx\t1\t2\t3"), LINE_ERR_KEY);
+	assert_int_equal(record_parse(&rec, "idfa\tab\0c\t1\t2\t3", 16), LINE_ERR_KEY);
+	/* Bytes above 0x7f, invalid UTF-8 included, are valid in a key. */
+	assert_int_equal(parse("idfa\t\xff\xfe\xc3\x28\t1\t2\t3"), LINE_OK);
+	assert_int_equal(rec.dev_id_len, 4);
+
+	/* "idfa:" + 245 bytes is exactly 250: the longest valid key. */
+	memset(key, 'k', sizeof(key));
+	char line[400];
+	snprintf(line, sizeof(line), "idfa\t%.*s\t1\t2\t3", 245, key);
+	assert_int_equal(parse(line), LINE_OK);
+	snprintf(line, sizeof(line), "idfa\t%.*s\t1\t2\t3", 246, key);
+	assert_int_equal(parse(line), LINE_ERR_KEY);
+}
+
+static void coordinates(void **state)
+{
+	double v;
+
+	(void)state;
+	assert_int_equal(parse("idfa\tx\t\t\t1"), LINE_OK);
+	assert_false(rec.has_lat);
+	assert_false(rec.has_lon);
+	assert_int_equal(rec.coords_dropped, 0);
+
+	assert_int_equal(parse("idfa\tx\tnan\tinf\t1"), LINE_OK);
+	assert_false(rec.has_lat);
+	assert_false(rec.has_lon);
+	assert_int_equal(rec.coords_dropped, 2);
+	assert_int_equal(rec.napps, 1);
+
+	assert_int_equal(parse("idfa\tx\t1e999\t-1.5e-3\t1"), LINE_OK);
+	assert_false(rec.has_lat);
+	assert_true(rec.has_lon);
+	assert_true(rec.lon == -1.5e-3);
+	assert_int_equal(rec.coords_dropped, 1);
+
+	assert_int_equal(record_parse_coord("+.5", 3, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(record_parse_coord("5.", 2, &v), 0);
+	assert_true(v == 5.0);
+	assert_int_equal(record_parse_coord("-0", 2, &v), 0);
+	const char *bad[] = {"", " 1", "1 ", "1,5", "0x10", "Infinity", "-nan", ".", "e5",
+			     "1e", "1e+", "--1", "1.2.3", "1e400", "-1e400"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(record_parse_coord(bad[i], strlen(bad[i]), &v), -1);
+	/* Denormals and tiny values are finite numbers: kept. */
+	assert_int_equal(record_parse_coord("1e-320", 6, &v), 0);
+}
+
+static void apps_items(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("dvid\tx\t1\t2\t1,x,2,99999999999,,4294967295,0,-3,+4, 5"), LINE_OK);
+	assert_int_equal(rec.napps, 4);
+	assert_int_equal(rec.apps[0], 1);
+	assert_int_equal(rec.apps[1], 2);
+	assert_int_equal(rec.apps[2], 4294967295u);
+	assert_int_equal(rec.apps[3], 0);
+	assert_int_equal(rec.apps_dropped, 6);
+
+	assert_int_equal(parse("dvid\tx\t1\t2\t4294967296"), LINE_OK);
+	assert_int_equal(rec.napps, 0);
+	assert_int_equal(rec.apps_dropped, 1);
+
+	assert_int_equal(parse("dvid\tx\t1\t2\t1,"), LINE_OK);
+	assert_int_equal(rec.napps, 1);
+	assert_int_equal(rec.apps_dropped, 1);
+
+	/* Leading zeros are still decimal. */
+	assert_int_equal(parse("dvid\tx\t1\t2\t000000000007"), LINE_OK);
+	assert_int_equal(rec.napps, 1);
+	assert_int_equal(rec.apps[0], 7);
+}
+
+static void long_lines(void **state)
+{
+	(void)state;
+	/* The longest line that is parsed: every app kept, none truncated. */
+	size_t n = RECORD_MAX_LINE;
+	char *line = malloc(n);
+	assert_non_null(line);
+	memcpy(line, "gaid\tbig\t1\t2\t", 13);
+	size_t i = 13, apps = 0;
+	while (i + 2 <= n) {
+		line[i++] = '7';
+		line[i++] = ',';
+		apps++;
+	}
+	line[i - 1] = '7'; /* no trailing comma */
+	assert_int_equal(record_parse(&rec, line, i), LINE_OK);
+	assert_int_equal(rec.napps, apps);
+	assert_int_equal(rec.apps_dropped, 0);
+	assert_int_equal(record_parse(&rec, line, n + 0), LINE_OK);
+	free(line);
+
+	line = calloc(1, n + 1);
+	assert_non_null(line);
+	memcpy(line, "gaid\tbig\t1\t2\t", 13);
+	memset(line + 13, '1', n + 1 - 13);
+	assert_int_equal(record_parse(&rec, line, n + 1), LINE_ERR_TOO_LONG);
+	free(line);
+}
+
+static void type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(dev_type_name(DEV_IDFA), "idfa");
+	assert_string_equal(dev_type_name(DEV_DVID), "dvid");
+	assert_null(dev_type_name(DEV_TYPES));
+	assert_int_equal(dev_type_from_name("adid", 4), DEV_ADID);
+	assert_int_equal(dev_type_from_name("adi", 3), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_line),    cmocka_unit_test(every_device_type),
+		cmocka_unit_test(blank_lines),   cmocka_unit_test(field_count),
+		cmocka_unit_test(crlf),          cmocka_unit_test(dev_id_rules),
+		cmocka_unit_test(coordinates),   cmocka_unit_test(apps_items),
+		cmocka_unit_test(long_lines),    cmocka_unit_test(type_names),
+	};
+	return cmocka_run_group_tests_name("record", tests, setup, teardown);
+}
