@@ -77,8 +77,8 @@ void cli_help(FILE *out)
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and library versions and exit\n"
 	      "\n"
-	      "Exit status: 0 all files loaded and renamed, 1 a file failed or was held back,\n"
-	      "2 usage error. See memc_load(1).\n",
+	      "Exit status: 0 every file loaded and renamed; 1 a file failed, was held back or\n"
+	      "had a high error rate, or there was no input; 2 usage error. See memc_load(1).\n",
 	      out);
 }
 

@@ -30,7 +30,6 @@ struct gzlines {
 	char *out;
 	size_t start, end; /* unconsumed bytes of out */
 	int skipping;      /* inside an overlong line, discarding up to '\n' */
-	const char *path;
 };
 
 const char *gzlines_backend(void)
@@ -48,14 +47,13 @@ struct gzlines *gzlines_open(const char *path, char *err, size_t errlen)
 	if (gz == NULL)
 		goto nomem;
 	gz->fd = -1;
-	gz->path = path;
 	gz->in = malloc(IN_CHUNK);
 	gz->out = malloc(OUT_CAP);
 	if (gz->in == NULL || gz->out == NULL)
 		goto nomem;
 	gz->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (gz->fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
 	/* 16 + MAX_WBITS: gzip wrapper only, so plain text is an error. */
@@ -64,7 +62,7 @@ struct gzlines *gzlines_open(const char *path, char *err, size_t errlen)
 	gz->zs_ready = 1;
 	return gz;
 nomem:
-	snprintf(err, errlen, "%s: out of memory", path);
+	snprintf(err, errlen, "out of memory");
 fail:
 	gzlines_close(gz);
 	return NULL;
@@ -79,7 +77,7 @@ static int fill_input(struct gzlines *gz, char *err, size_t errlen)
 		n = read(gz->fd, gz->in, IN_CHUNK);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		snprintf(err, errlen, "%s: read error: %s", gz->path, strerror(errno));
+		snprintf(err, errlen, "read error: %s", strerror(errno));
 		return -1;
 	}
 	if (n == 0)
@@ -102,7 +100,7 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 				return -1;
 			if (first && gz->zs.avail_in > 0 &&
 			    (gz->zs.avail_in < 2 || gz->in[0] != 0x1f || gz->in[1] != 0x8b)) {
-				snprintf(err, errlen, "%s: not in gzip format", gz->path);
+				snprintf(err, errlen, "not in gzip format");
 				return -1;
 			}
 		}
@@ -116,7 +114,7 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 			/* Concatenated members are one stream, as gzip -d reads them;
 			 * anything else after a member is damage, not padding to skip. */
 			if (gz->zs.next_in[0] != 0x1f) {
-				snprintf(err, errlen, "%s: trailing garbage after gzip data", gz->path);
+				snprintf(err, errlen, "trailing garbage after gzip data");
 				return -1;
 			}
 			inflateReset(&gz->zs);
@@ -124,9 +122,9 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 		}
 		if (gz->zs.avail_in == 0 && gz->input_eof) {
 			if (gz->bytes_in == 0)
-				snprintf(err, errlen, "%s: empty file, not in gzip format", gz->path);
+				snprintf(err, errlen, "empty file, not in gzip format");
 			else
-				snprintf(err, errlen, "%s: unexpected end of file (truncated gzip)", gz->path);
+				snprintf(err, errlen, "unexpected end of file (truncated gzip)");
 			return -1;
 		}
 		gz->zs.next_out = (Bytef *)gz->out + gz->end;
@@ -138,7 +136,7 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 		} else if (rc == Z_BUF_ERROR) {
 			continue; /* needs more input */
 		} else if (rc != Z_OK) {
-			snprintf(err, errlen, "%s: corrupt gzip data: %s", gz->path,
+			snprintf(err, errlen, "corrupt gzip data: %s",
 				 rc == Z_MEM_ERROR ? "out of memory"
 				 : gz->zs.msg	   ? gz->zs.msg
 						   : "inflate failed");

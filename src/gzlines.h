@@ -12,13 +12,14 @@
 
 struct gzlines;
 
-/* Open PATH. NULL with a reason in ERR when it cannot be opened or read. */
+/* Open PATH. NULL with a reason in ERR (not naming PATH) when it cannot be opened. */
 struct gzlines *gzlines_open(const char *path, char *err, size_t errlen);
 
 /* The next line, without its '\n'. Returns 1 with *LINE and *LEN set (and
  * *OVERLONG set when the line was too long to keep: its bytes are not
  * returned), 0 at the end of the stream, or -1 with a reason in ERR when the
- * file is not gzip, is corrupt or truncated, or cannot be read. */
+ * file is not gzip, is corrupt or truncated, or cannot be read. The caller
+ * names the file in its message. */
 int gzlines_next(struct gzlines *gz, const char **line, size_t *len, int *overlong,
 		 char *err, size_t errlen);
 

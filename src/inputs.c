@@ -13,6 +13,11 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+int inputs_is_done(const char *path)
+{
+	return base_name(path)[0] == '.';
+}
+
 int inputs_compare(const char *a, const char *b)
 {
 	int c = strcmp(base_name(a), base_name(b));
@@ -42,7 +47,7 @@ static int keep_undotted(char **src, size_t nsrc, char ***files, size_t *n)
 	if (list == NULL)
 		return -1;
 	for (size_t i = 0; i < nsrc; i++) {
-		if (base_name(src[i])[0] == '.')
+		if (inputs_is_done(src[i]))
 			continue;
 		list[kept] = strdup(src[i]);
 		if (list[kept] == NULL) {

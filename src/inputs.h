@@ -16,6 +16,9 @@ void inputs_free(char **files, size_t n);
 /* The name a loaded file is renamed to: ".NAME" in its own directory. */
 int inputs_done_name(const char *path, char *out, size_t outlen);
 
+/* True when PATH's file name starts with '.': loaded by an earlier run. */
+int inputs_is_done(const char *path);
+
 /* Compare two paths by file name, then by whole path (qsort order). */
 int inputs_compare(const char *a, const char *b);
 

@@ -33,11 +33,6 @@ int log_enabled(enum log_level level)
 	return level <= log_max;
 }
 
-int log_fd(void)
-{
-	return log_out;
-}
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char letter[] = "EWID";

@@ -15,8 +15,6 @@ int log_enabled(enum log_level level);
 /* Write one line at LEVEL. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The descriptor log lines go to: the progress line must avoid it if it is a terminal. */
-int log_fd(void);
 void log_close(void);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

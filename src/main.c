@@ -85,6 +85,10 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	for (int i = 0; i < cfg.nfiles; i++)
+		if (inputs_is_done(cfg.files[i]))
+			log_warn("Skipping %s: its name starts with '.', it was loaded already",
+				 cfg.files[i]);
 	if (nfiles == 0) {
 		if (cfg.nfiles > 0)
 			log_error("No input files: every FILE given starts with '.' (already loaded)");

@@ -32,7 +32,7 @@ struct file_stats {
 	double seconds;
 	int read_to_end;     /* the whole gzip stream was read */
 	int delivered_all;   /* every parsed record acknowledged */
-	char failure[256];   /* why the file failed, if it did */
+	char failure[512];   /* why the file failed, if it did */
 };
 
 enum report_type { REPORT_RESULT = 1 };

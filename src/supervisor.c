@@ -39,6 +39,9 @@ struct run {
 	struct file_stats total;
 	size_t ok, failed, high_rate;
 	double started;
+	struct child *kids; /* worker slots, cfg->workers or fewer */
+	struct pollfd *pfds;
+	int nkids;
 };
 
 static double now_seconds(void)
@@ -127,9 +130,20 @@ static void fail_file(struct run *run, size_t idx, const char *why)
 	finish_file(run, idx, &st);
 }
 
-static void worker_main(const struct config *cfg, const char *path, int fd)
+/* In a new worker: drop what belongs to the supervisor (the other workers'
+ * pipes, its own tables), then load the file and report. */
+static void worker_main(struct run *run, size_t idx, int fd)
 {
 	struct report_msg msg;
+	const struct config *cfg = run->cfg;
+	const char *path = run->files[idx];
+
+	for (int i = 0; i < run->nkids; i++)
+		if (run->kids[i].fd >= 0)
+			close(run->kids[i].fd);
+	free(run->kids);
+	free(run->pfds);
+	renameq_free(&run->q);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_RESULT;
@@ -138,7 +152,7 @@ static void worker_main(const struct config *cfg, const char *path, int fd)
 	_exit(report_write(fd, &msg) == 0 ? 0 : 3);
 }
 
-static int spawn(struct run *run, struct child *kids, int nkids, struct child *slot, size_t idx)
+static int spawn(struct run *run, struct child *slot, size_t idx)
 {
 	int fds[2];
 
@@ -154,10 +168,7 @@ static int spawn(struct run *run, struct child *kids, int nkids, struct child *s
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		for (int i = 0; i < nkids; i++)
-			if (kids[i].fd >= 0)
-				close(kids[i].fd);
-		worker_main(run->cfg, run->files[idx], fds[1]);
+		worker_main(run, idx, fds[1]);
 	}
 	close(fds[1]);
 	memset(slot, 0, sizeof(*slot));
@@ -220,25 +231,29 @@ static void reap(struct run *run, struct child *c)
 static void run_forked(struct run *run)
 {
 	int nkids = run->cfg->workers < (long)run->n ? run->cfg->workers : (int)run->n;
-	struct child *kids = calloc((size_t)nkids, sizeof(*kids));
-	struct pollfd *pfds = calloc((size_t)nkids, sizeof(*pfds));
 	size_t next = 0;
 	int running = 0;
 
-	if (kids == NULL || pfds == NULL) {
+	run->kids = calloc((size_t)nkids, sizeof(*run->kids));
+	run->pfds = calloc((size_t)nkids, sizeof(*run->pfds));
+	run->nkids = nkids;
+	if (run->kids == NULL || run->pfds == NULL) {
 		log_error("out of memory");
 		for (; next < run->n; next++)
 			fail_file(run, next, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < nkids; i++)
-		kids[i].fd = -1;
+		run->kids[i].fd = -1;
 
 	while (next < run->n || running > 0) {
+		struct child *kids = run->kids;
+		struct pollfd *pfds = run->pfds;
+
 		for (int i = 0; i < nkids && next < run->n; i++) {
 			if (kids[i].fd >= 0)
 				continue;
-			if (spawn(run, kids, nkids, &kids[i], next) < 0) {
+			if (spawn(run, &kids[i], next) < 0) {
 				char why[128];
 				snprintf(why, sizeof(why), "cannot start a worker: %s", strerror(errno));
 				fail_file(run, next++, why);
@@ -268,8 +283,7 @@ static void run_forked(struct run *run)
 		for (int i = 0, p = 0; i < nkids; i++) {
 			if (kids[i].fd < 0)
 				continue;
-			short ev = pfds[p++].revents;
-			if (ev == 0)
+			if (pfds[p++].revents == 0)
 				continue;
 			if (drain(&kids[i])) {
 				reap(run, &kids[i]);
@@ -278,8 +292,10 @@ static void run_forked(struct run *run)
 		}
 	}
 out:
-	free(kids);
-	free(pfds);
+	free(run->kids);
+	free(run->pfds);
+	run->kids = NULL;
+	run->pfds = NULL;
 }
 
 static void run_serial(struct run *run)
@@ -305,7 +321,7 @@ static void log_summary(struct run *run)
 			if (!renameq_held_back(&run->q, i))
 				continue;
 			held++;
-			log_warn("Held back %s: earlier file %s was not loaded; both load again next run",
+			log_warn("Held back %s: earlier file %s was not renamed; both load again next run",
 				 run->files[i], run->files[blocker]);
 		}
 	}

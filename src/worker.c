@@ -78,7 +78,7 @@ static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 
 void worker_run(const struct config *cfg, const char *path, struct file_stats *st)
 {
-	char err[512] = "";
+	char err[sizeof(st->failure)] = "";
 	char key[RECORD_MAX_KEY + 1];
 	struct record rec;
 	struct packbuf value = {0};
