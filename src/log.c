@@ -1,6 +1,7 @@
 /* log.c -- timestamped log lines shared by the supervisor and its workers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +37,9 @@ int log_enabled(enum log_level level)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char letter[] = "EWID";
-	char line[8192];
+	/* Writes of up to PIPE_BUF bytes to a pipe are atomic: longer lines
+	 * from concurrent workers could interleave, so none is longer. */
+	char line[PIPE_BUF];
 	struct tm tm;
 	time_t now;
 	size_t n;

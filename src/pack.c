@@ -54,7 +54,8 @@ int pack_decode(const uint8_t *buf, size_t len, struct record *rec)
 		user_apps__free_unpacked(msg, NULL);
 		return -1;
 	}
-	memcpy(rec->apps, msg->apps, msg->n_apps * sizeof(*msg->apps));
+	if (msg->n_apps > 0) /* msg->apps is NULL when there are none */
+		memcpy(rec->apps, msg->apps, msg->n_apps * sizeof(*msg->apps));
 	rec->napps = msg->n_apps;
 	rec->has_lat = msg->has_lat;
 	rec->lat = msg->lat;

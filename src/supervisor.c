@@ -89,15 +89,16 @@ static void rename_ready(struct run *run)
 	}
 }
 
-/* A worker finished file IDX (in-process or not) with ST. */
-static void finish_file(struct run *run, size_t idx, const struct file_stats *st)
+/* File IDX is done with ST: COUNTED when a worker reported its counts. */
+static void finish_file(struct run *run, size_t idx, const struct file_stats *st, int counted)
 {
 	const struct config *cfg = run->cfg;
 	const char *path = run->files[idx];
 	int complete = file_stats_complete(st);
 
 	file_stats_add(&run->total, st);
-	log_file_counts(path, st);
+	if (counted)
+		log_file_counts(path, st);
 	if (st->read_to_end) {
 		double rate = file_stats_error_rate(st);
 		if (rate <= cfg->max_error_rate) {
@@ -127,7 +128,7 @@ static void fail_file(struct run *run, size_t idx, const char *why)
 
 	memset(&st, 0, sizeof(st));
 	snprintf(st.failure, sizeof(st.failure), "%s", why);
-	finish_file(run, idx, &st);
+	finish_file(run, idx, &st, 0);
 }
 
 /* In a new worker: drop what belongs to the supervisor (the other workers'
@@ -215,7 +216,7 @@ static void reap(struct run *run, struct child *c)
 	while (r < 0 && errno == EINTR);
 
 	if (r == c->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 && c->has_result) {
-		finish_file(run, c->idx, &c->msg.stats);
+		finish_file(run, c->idx, &c->msg.stats, 1);
 		return;
 	}
 	if (r == c->pid && WIFSIGNALED(status))
@@ -305,7 +306,7 @@ static void run_serial(struct run *run)
 
 		log_info("Started %s", run->files[i]);
 		worker_run(run->cfg, run->files[i], &st);
-		finish_file(run, i, &st);
+		finish_file(run, i, &st, 1);
 	}
 }
 
@@ -325,9 +326,9 @@ static void log_summary(struct run *run)
 				 run->files[i], run->files[blocker]);
 		}
 	}
-	log_info("Summary: files %zu, ok %zu, failed %zu, renamed %zu, held back %zu; "
-		 "lines %llu, processed %llu, errors %llu; %.2f s, %.0f records/s",
-		 run->n, run->ok, run->failed, renamed, held,
+	log_info("Summary: files %zu, loaded %zu, failed %zu, renamed %zu, held back %zu, "
+		 "high error rate %zu; lines %llu, processed %llu, errors %llu; %.2f s, %.0f records/s",
+		 run->n, run->ok, run->failed, renamed, held, run->high_rate,
 		 (unsigned long long)run->total.lines, (unsigned long long)run->total.processed,
 		 (unsigned long long)run->total.errors, secs,
 		 secs > 0 ? (double)run->total.processed / secs : 0.0);

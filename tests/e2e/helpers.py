@@ -1,0 +1,383 @@
+"""helpers.py -- what the end-to-end tests share.
+
+Running memc_load (with a time limit, and under a child-subreaper so any
+process it leaves behind is caught), talking to memcached over its text
+protocol with a plain socket, writing gzip inputs, reading the log.
+"""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MEMC_LOAD = os.path.abspath(os.environ.get("MEMC_LOAD") or os.path.join(ROOT, "memc_load"))
+PYTHON = sys.executable
+TYPES = ("idfa", "gaid", "adid", "dvid")
+HOST = "127.0.0.1"
+
+# A hang must fail the test, not CI: generous, never a performance claim.
+RUN_TIMEOUT = 60
+
+LOG_LINE = re.compile(r"^\[\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\] [IWED] .+")
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import memcached  # noqa: E402  (scripts/memcached.py)
+
+# Runs memc_load as its child after making itself a child subreaper: when
+# memc_load exits, any worker it did not reap (zombie) or left running
+# (orphan) is re-parented here instead of to init, and is reported.
+REAPER = r"""
+import ctypes, json, os, resource, signal, subprocess, sys
+PR_SET_CHILD_SUBREAPER = 36
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.stderr.write("reaper: prctl(PR_SET_CHILD_SUBREAPER) failed\n")
+    sys.exit(125)
+report, argv = sys.argv[1], sys.argv[2:]
+child = subprocess.Popen(argv)
+with open(report + ".pid", "w") as f:
+    f.write(str(child.pid))
+rc = child.wait()
+# Largest resident set of memc_load and of every worker it reaped (KiB).
+maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+me, left = os.getpid(), []
+for name in os.listdir("/proc"):
+    if not name.isdigit():
+        continue
+    try:
+        with open("/proc/%s/stat" % name) as f:
+            stat = f.read()
+    except OSError:
+        continue
+    fields = stat[stat.rindex(")") + 2:].split()
+    if int(fields[1]) == me:
+        left.append({"pid": int(name), "state": fields[0],
+                     "comm": stat[stat.index("(") + 1:stat.rindex(")")]})
+for p in left:
+    try:
+        os.kill(p["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+for p in left:
+    try:
+        os.waitpid(p["pid"], 0)
+    except ChildProcessError:
+        pass
+with open(report, "w") as f:
+    json.dump({"rc": rc, "leftovers": left, "maxrss_kib": maxrss}, f)
+sys.exit(rc if rc >= 0 else 128 - rc)
+"""
+
+
+class Result:
+    """A finished memc_load run."""
+
+    def __init__(self, rc, out, err, leftovers, pid, maxrss_kib):
+        self.rc = rc
+        self.maxrss_kib = maxrss_kib
+        self.out = out
+        self.err = err
+        self.lines = err.splitlines()
+        self.leftovers = leftovers
+        self.pid = pid
+
+    def __repr__(self):
+        return "<memc_load exit %s>\n--- stdout\n%s--- stderr\n%s" % (
+            self.rc,
+            self.out,
+            self.err,
+        )
+
+    def grep(self, pattern):
+        """Log lines (message part) matching a regex, in order."""
+        rx = re.compile(pattern)
+        return [line for line in self.lines if rx.search(line)]
+
+    def messages(self, level=None):
+        """(level, message) of each log line, optionally only one level."""
+        out = []
+        for line in self.lines:
+            m = re.match(r"^\[[^]]*\] ([IWED]) (.*)$", line)
+            if m and (level is None or m.group(1) == level):
+                out.append((m.group(1), m.group(2)))
+        return out
+
+    def finished(self, path):
+        """Counts of the Finished line for path, as a dict, or None."""
+        rx = re.compile(
+            r"\] I Finished (.+?): lines=(\d+) processed=(\d+) errors=(\d+)"
+            r"(?: \(([^)]*)\))? blank=(\d+) apps_dropped=(\d+) coords_dropped=(\d+)"
+        )
+        found = None
+        for line in self.lines:
+            m = rx.search(line)
+            if m and m.group(1) == str(path):
+                assert found is None, "two Finished lines for %s" % path
+                kinds = {}
+                for item in (m.group(5) or "").split():
+                    k, v = item.split("=")
+                    kinds[k] = int(v)
+                found = {
+                    "lines": int(m.group(2)),
+                    "processed": int(m.group(3)),
+                    "errors": int(m.group(4)),
+                    "kinds": kinds,
+                    "blank": int(m.group(6)),
+                    "apps_dropped": int(m.group(7)),
+                    "coords_dropped": int(m.group(8)),
+                }
+        return found
+
+    def renamed(self):
+        """Source paths of the Renamed lines, in log order."""
+        rx = re.compile(r"\] I Renamed (.+) to ")
+        return [m.group(1) for m in map(rx.search, self.lines) if m]
+
+    def worker_pids(self):
+        return [int(p) for p in re.findall(r"\(worker pid (\d+)\)", self.err)]
+
+
+class Run:
+    """memc_load running in the background; its stderr is read as it comes."""
+
+    def __init__(self, args, env=None, cwd=None):
+        self._dir = tempfile.mkdtemp(prefix="memc_load-run.")
+        self._report = os.path.join(self._dir, "report.json")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-c", REAPER, self._report, MEMC_LOAD] + [str(a) for a in args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, killed whole on timeout
+            env=env,
+            cwd=cwd,
+        )
+        self._out = bytearray()
+        self._err = bytearray()
+        self._cond = threading.Condition()
+        self._eof = 0
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self._out), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self._err), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _pump(self, stream, buf):
+        while True:
+            chunk = stream.read1(65536)
+            with self._cond:
+                if not chunk:
+                    self._eof += 1
+                    self._cond.notify_all()
+                    return
+                buf += chunk
+                self._cond.notify_all()
+
+    def err_text(self):
+        with self._cond:
+            return self._err.decode(errors="replace")
+
+    def memc_load_pid(self):
+        try:
+            with open(self._report + ".pid") as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return None
+
+    def wait_for(self, pattern, timeout=RUN_TIMEOUT):
+        """Wait until a stderr line matches pattern; return the match."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                m = rx.search(self._err.decode(errors="replace"))
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if self._eof == 2 or left <= 0:
+                    break
+                self._cond.wait(left)
+        self.kill()
+        raise AssertionError(
+            "no log line matching %r (memc_load %s)\n--- stderr\n%s"
+            % (pattern, "exited" if self._eof == 2 else "timed out", self.err_text())
+        )
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def finish(self, timeout=RUN_TIMEOUT, check_leftovers=True):
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                "memc_load did not finish within %d s\n--- stderr\n%s" % (timeout, self.err_text())
+            )
+        for t in self._threads:
+            t.join(10)
+        with open(self._report) as f:
+            report = json.load(f)
+        pid = self.memc_load_pid()
+        shutil.rmtree(self._dir, ignore_errors=True)
+        res = Result(
+            report["rc"],
+            self._out.decode(errors="replace"),
+            self._err.decode(errors="replace"),
+            report["leftovers"],
+            pid,
+            report["maxrss_kib"],
+        )
+        if check_leftovers:
+            assert res.leftovers == [], "memc_load left processes behind: %r\n%r" % (
+                res.leftovers,
+                res,
+            )
+        return res
+
+
+def run(args, timeout=RUN_TIMEOUT, **kw):
+    """Run memc_load to the end; a hang fails the test after timeout seconds."""
+    check = kw.pop("check_leftovers", True)
+    return Run(args, **kw).finish(timeout, check_leftovers=check)
+
+
+def write_gz(path, lines, final_newline=True):
+    """Write lines (bytes or str) as a gzip file; return the path."""
+    data = b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines)
+    if final_newline and lines:
+        data += b"\n"
+    with open(path, "wb") as f:
+        f.write(gzip.compress(data, compresslevel=1))
+    return path
+
+
+def gz_content(path):
+    with gzip.open(path, "rb") as f:
+        return f.read()
+
+
+def dot(path):
+    """Where memc_load renames a loaded file."""
+    return path.parent / ("." + path.name)
+
+
+class Server:
+    """One memcached we started, spoken to over the text protocol."""
+
+    def __init__(self, port, pid):
+        self.port = port
+        self.pid = pid
+        self.addr = "%s:%d" % (HOST, port)
+
+    def _session(self):
+        return _Conn(self.port)
+
+    def flush(self):
+        memcached.flush(self.port)
+
+    def get_many(self, keys):
+        """{key: (flags, value)} for the keys the server has."""
+        found = {}
+        with self._session() as c:
+            for key in keys:
+                c.send(b"get " + key + b"\r\n")
+                while True:
+                    line = c.readline()
+                    if line == b"END":
+                        break
+                    parts = line.split(b" ")
+                    assert parts[0] == b"VALUE" and len(parts) == 4, line
+                    value = c.readexact(int(parts[3]) + 2)[:-2]
+                    found[parts[1]] = (int(parts[2]), value)
+        return found
+
+    def keys(self):
+        """Every live key on the server (lru_crawler metadump), as bytes."""
+        keys = set()
+        with self._session() as c:
+            c.send(b"lru_crawler metadump all\r\n")
+            while True:
+                line = c.readline(sep=b"\n").rstrip(b"\r")
+                if line == b"END":
+                    return keys
+                assert line.startswith(b"key="), line
+                keys.add(urllib.parse.unquote_to_bytes(line.split(b" ")[0][4:]))
+
+    def stats(self):
+        out = {}
+        with self._session() as c:
+            c.send(b"stats\r\n")
+            while True:
+                line = c.readline()
+                if line == b"END":
+                    return out
+                _, name, value = line.decode().split(" ", 2)
+                out[name] = value
+
+
+class _Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection((HOST, port), timeout=10)
+        self.buf = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise OSError("memcached closed the connection")
+        self.buf += chunk
+
+    def readline(self, sep=b"\r\n"):
+        while sep not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(sep, 1)
+        return line
+
+    def readexact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+
+def free_port():
+    """A loopback port with nothing listening on it (a moment ago)."""
+    return memcached.free_port()
+
+
+class Stalled:
+    """A TCP server that accepts connections (via the kernel backlog) and
+    never reads or answers: a memcached that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((HOST, 0))
+        self.sock.listen(64)
+        self.addr = "%s:%d" % self.sock.getsockname()
+
+    def close(self):
+        self.sock.close()
