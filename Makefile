@@ -19,8 +19,12 @@ CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
              -Wmissing-prototypes -Wvla
 # Evaluated when a recipe runs, so `make test` can install packages first.
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+# ISA-L inflates about twice as fast as zlib; it is used when present.
+HAVE_ISAL  = $(shell $(PKG_CONFIG) --exists libisal && echo yes)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+             $(if $(HAVE_ISAL),-DHAVE_ISAL $(shell $(PKG_CONFIG) --cflags libisal))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) \
+             $(if $(HAVE_ISAL),$(shell $(PKG_CONFIG) --libs libisal))
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DMEMC_LOAD_VERSION='"$(VERSION)"' \
              -Isrc -I$(GEN) $(PKG_CFLAGS) $(WARNINGS) $(CFLAGS)
 LIBS       = $(PKG_LIBS) -lm
@@ -36,7 +40,7 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_FLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all
 
-.PHONY: all deps test check unit e2e asan-check demo install uninstall clean
+.PHONY: all deps test check unit e2e asan-check demo bench install uninstall clean
 
 all: $(BIN)
 
@@ -90,6 +94,11 @@ asan-check:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh ./$(BIN)
+
+# Speed against the serial version, on generated data; see README.md.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) scripts/bench.py --binary ./$(BIN) $(BENCH_ARGS)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -4,10 +4,12 @@
 set -eu
 
 # build: compiler, pkg-config and the three libraries (with protoc-c)
-# tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc
+# (ISA-L is optional for the build, but the fast inflate path needs it);
+# tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc;
+# bench: gnuplot for the plot
 PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
-protobuf-c-compiler memcached libcmocka-dev python3 python3-pytest
-python3-protobuf python3-memcache protobuf-compiler mandoc"
+protobuf-c-compiler libisal-dev memcached libcmocka-dev python3 python3-pytest
+python3-protobuf python3-memcache protobuf-compiler mandoc gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do
