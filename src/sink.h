@@ -25,7 +25,8 @@ struct sink_stats {
  * record. NULL with a reason in ERR on failure. */
 struct sink *sink_open(const struct config *cfg, char *err, size_t errlen);
 
-/* Deliver one record (synchronous: counted before it returns). */
+/* Deliver one record: queued for a pipelined worker, stored before it
+ * returns with --serial. Counted by sink_flush at the latest. */
 void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
 	      const uint8_t *value, size_t valuelen);
 

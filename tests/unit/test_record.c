@@ -154,6 +154,46 @@ static void coordinates(void **state)
 	assert_int_equal(record_parse_coord("1e-320", 6, &v), 0);
 }
 
+/* The hand-written conversion must give strtod's double, bit for bit. */
+static void coords_equal_strtod(void **state)
+{
+	char buf[64];
+	uint64_t x = 88172645463325252u; /* xorshift: reproducible, no libc rand state */
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int intpart = (int)(x % 400) - 200;
+		int decimals = (int)((x >> 20) % 17);
+		unsigned long long frac = (x >> 8) % 10000000000000000ull;
+		int exp = (int)((x >> 40) % 61) - 30;
+		int style = (int)((x >> 50) % 4);
+		if (style == 0)
+			snprintf(buf, sizeof(buf), "%d.%0*llu", intpart, decimals ? decimals : 1,
+				 decimals ? frac % 10000000000000000ull : 0);
+		else if (style == 1)
+			snprintf(buf, sizeof(buf), "%d.%.10llue%d", intpart, frac, exp);
+		else if (style == 2)
+			snprintf(buf, sizeof(buf), "%.10llu", frac);
+		else
+			snprintf(buf, sizeof(buf), "-0.%0*llu", decimals ? decimals : 1, frac % 1000);
+		double got, want = strtod(buf, NULL);
+		assert_int_equal(record_parse_coord(buf, strlen(buf), &got), 0);
+		if (memcmp(&got, &want, sizeof(got)) != 0)
+			fail_msg("%s: %.17g, strtod %.17g", buf, got, want);
+	}
+	/* Past the fast path's limits, strtod's own answer is used. */
+	const char *slow[] = {"12345678901234567890.5", "1e23", "9007199254740993", "1e-30",
+			      "0.000000000000000000000000001"};
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+		double got, want = strtod(slow[i], NULL);
+		assert_int_equal(record_parse_coord(slow[i], strlen(slow[i]), &got), 0);
+		assert_memory_equal(&got, &want, sizeof(got));
+	}
+}
+
 static void apps_items(void **state)
 {
 	(void)state;
@@ -224,7 +264,8 @@ int main(void)
 		cmocka_unit_test(valid_line),    cmocka_unit_test(every_device_type),
 		cmocka_unit_test(blank_lines),   cmocka_unit_test(field_count),
 		cmocka_unit_test(crlf),          cmocka_unit_test(dev_id_rules),
-		cmocka_unit_test(coordinates),   cmocka_unit_test(apps_items),
+		cmocka_unit_test(coordinates),   cmocka_unit_test(coords_equal_strtod),
+		cmocka_unit_test(apps_items),
 		cmocka_unit_test(long_lines),    cmocka_unit_test(type_names),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, teardown);

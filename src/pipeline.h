@@ -1,0 +1,42 @@
+/* pipeline.h -- many sets in flight on one memcached connection, every
+ * reply counted.
+ *
+ * libmemcached cannot pipeline sets and still say which were stored: with
+ * BUFFER_REQUESTS a server-side error aborts the process, and NOREPLY hides
+ * every failure. So this one path speaks memcached's text protocol itself:
+ * plain "set" commands, each reply matched in order to its record. Plain
+ * set (not the meta protocol) also passes through text-protocol proxies such
+ * as twemproxy. The bytes of every unacknowledged record are kept, so after
+ * a lost connection they are sent again and the counts stay exact. */
+#ifndef MEMC_LOAD_PIPELINE_H
+#define MEMC_LOAD_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct pipeline;
+
+struct pipeline_stats {
+	uint64_t stored;   /* STORED */
+	uint64_t rejected; /* answered, not stored: NOT_STORED, SERVER_ERROR, ... */
+	uint64_t failed;   /* no answer after every attempt */
+};
+
+/* A pipeline to ADDR; connects on first use. NULL when out of memory. */
+struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, int attempts);
+
+/* Queue one set. Sends when enough is queued, and waits for replies only
+ * when too much is in flight. */
+void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint8_t *value,
+		  size_t valuelen);
+
+/* Send everything queued and wait until every record is counted. */
+void pipeline_flush(struct pipeline *p);
+
+void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
+
+void pipeline_free(struct pipeline *p);
+
+#endif
