@@ -17,6 +17,7 @@ enum long_only {
 	OPT_MAX_ERROR_RATE,
 	OPT_DRY,
 	OPT_SERIAL,
+	OPT_NO_PROGRESS,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
 	{"test", no_argument, NULL, 't'},
 	{"log", required_argument, NULL, 'l'},
 	{"serial", no_argument, NULL, OPT_SERIAL},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -72,7 +74,8 @@ void cli_help(FILE *out)
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
 	      "      --serial            the serial reference algorithm (benchmark baseline)\n"
-	      "  -q, --quiet             log warnings and errors only\n"
+	      "      --no-progress       no status line on a terminal\n"
+	      "  -q, --quiet             log warnings and errors only (and no status line)\n"
 	      "  -v, --verbose           log debug messages too\n"
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and library versions and exit\n"
@@ -219,6 +222,9 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			break;
 		case OPT_SERIAL:
 			cfg->serial = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			cfg->no_progress = 1;
 			break;
 		case 'q':
 			cfg->verbosity = -1;

@@ -30,6 +30,7 @@ struct config {
 	int dry;
 	int self_test;
 	int serial;
+	int no_progress;
 };
 
 #endif

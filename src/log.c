@@ -12,6 +12,7 @@
 
 static int log_out = STDERR_FILENO;
 static enum log_level log_max = LOG_INFO;
+static int log_erase;
 
 int log_open(const char *path, enum log_level level, char *err, size_t errlen)
 {
@@ -49,7 +50,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	now = time(NULL);
 	localtime_r(&now, &tm);
-	n = strftime(line, sizeof(line), "[%Y.%m.%d %H:%M:%S] ", &tm);
+	n = 0;
+	if (log_erase) {
+		memcpy(line, "\r\033[K", 4);
+		n = 4;
+	}
+	n += strftime(line + n, sizeof(line) - n, "[%Y.%m.%d %H:%M:%S] ", &tm);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%c ", letter[level]);
 
 	va_start(ap, fmt);
@@ -73,6 +79,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	do
 		w = write(log_out, line, n);
 	while (w < 0 && errno == EINTR);
+}
+
+void log_erase_line(int on)
+{
+	log_erase = on && log_out == STDERR_FILENO;
 }
 
 void log_close(void)

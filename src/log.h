@@ -16,6 +16,9 @@ int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_close(void);
+/* Start each line with "\r" and erase-line, over a status line on the same
+ * terminal (see progress.c). Inherited by workers forked after the call. */
+void log_erase_line(int on);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -10,6 +11,7 @@
 #include "gzlines.h"
 #include "inputs.h"
 #include "log.h"
+#include "progress.h"
 #include "sink.h"
 #include "selftest.h"
 #include "supervisor.h"
@@ -97,6 +99,10 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/* The status line is for a person watching: not with -q, not when
+	 * stderr is a file or a pipe, and not when asked. */
+	if (!cfg.no_progress && cfg.verbosity >= 0 && isatty(STDERR_FILENO))
+		progress_enable();
 	status = supervisor_run(&cfg, files, nfiles);
 out:
 	inputs_free(files, nfiles);

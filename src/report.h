@@ -35,7 +35,9 @@ struct file_stats {
 	char failure[512];   /* why the file failed, if it did */
 };
 
-enum report_type { REPORT_RESULT = 1 };
+/* A worker sends PROGRESS reports (counts so far) while it runs, then one
+ * RESULT with the final counts. */
+enum report_type { REPORT_RESULT = 1, REPORT_PROGRESS };
 
 struct report_msg {
 	uint32_t type;

@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "inputs.h"
+#include "clock.h"
 #include "log.h"
+#include "progress.h"
 #include "renameq.h"
 #include "report.h"
 #include "supervisor.h"
@@ -29,6 +32,7 @@ struct child {
 	struct report_msg msg;
 	size_t got; /* bytes of msg received so far */
 	int has_result;
+	struct file_stats live; /* the latest progress report */
 };
 
 struct run {
@@ -42,14 +46,33 @@ struct run {
 	struct child *kids; /* worker slots, cfg->workers or fewer */
 	struct pollfd *pfds;
 	int nkids;
+	/* For the status line: */
+	uint64_t bytes_total;
+	struct file_stats serial_live; /* --serial: the file being loaded */
 };
 
-static double now_seconds(void)
+/* Draw the status line from the finished files and the running ones. */
+static void show_progress(struct run *run, int force)
 {
-	struct timespec ts;
+	struct progress_view v = {
+		.files_done = run->ok + run->failed,
+		.files_total = run->n,
+		.records = run->total.processed + run->serial_live.processed,
+		.bytes_in = run->total.bytes_in + run->serial_live.bytes_in,
+		.bytes_total = run->bytes_total,
+	};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	for (int i = 0; run->kids != NULL && i < run->nkids; i++) {
+		if (run->kids[i].fd < 0)
+			continue;
+		v.running++;
+		v.records += run->kids[i].live.processed;
+		v.bytes_in += run->kids[i].live.bytes_in;
+	}
+	if (run->cfg->serial && v.files_done < v.files_total)
+		v.running = 1;
+	v.elapsed = clock_seconds() - run->started;
+	progress_show(&v, force);
 }
 
 static void log_file_counts(const char *path, const struct file_stats *st)
@@ -131,6 +154,17 @@ static void fail_file(struct run *run, size_t idx, const char *why)
 	finish_file(run, idx, &st, 0);
 }
 
+/* A forked worker's progress goes up its pipe; a lost report is harmless. */
+static void send_progress(const struct file_stats *so_far, void *ctx)
+{
+	struct report_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.type = REPORT_PROGRESS;
+	msg.stats = *so_far;
+	report_write(*(int *)ctx, &msg);
+}
+
 /* In a new worker: drop what belongs to the supervisor (the other workers'
  * pipes, its own tables), then load the file and report. */
 static void worker_main(struct run *run, size_t idx, int fd)
@@ -148,7 +182,7 @@ static void worker_main(struct run *run, size_t idx, int fd)
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_RESULT;
-	worker_run(cfg, path, &msg.stats);
+	worker_run(cfg, path, &msg.stats, send_progress, &fd);
 	/* _exit: the parent's stdio buffers and atexit handlers are not ours. */
 	_exit(report_write(fd, &msg) == 0 ? 0 : 3);
 }
@@ -180,7 +214,8 @@ static int spawn(struct run *run, struct child *slot, size_t idx)
 	return 0;
 }
 
-/* Read what the worker sent; returns 1 at end of file, 0 otherwise. */
+/* Read what the worker sent: 1 at end of file, 2 after a progress report,
+ * 0 otherwise. A result stays in c->msg; progress reports go to c->live. */
 static int drain(struct child *c)
 {
 	for (;;) {
@@ -195,9 +230,13 @@ static int drain(struct child *c)
 			return 1;
 		c->got += (size_t)n;
 		if (c->got == sizeof(c->msg)) {
-			if (c->msg.type == REPORT_RESULT)
-				c->has_result = 1;
 			c->got = 0;
+			if (c->msg.type == REPORT_RESULT) {
+				c->has_result = 1;
+			} else if (c->msg.type == REPORT_PROGRESS) {
+				c->live = c->msg.stats;
+				return 2;
+			}
 		}
 		return 0;
 	}
@@ -286,9 +325,13 @@ static void run_forked(struct run *run)
 				continue;
 			if (pfds[p++].revents == 0)
 				continue;
-			if (drain(&kids[i])) {
+			int got = drain(&kids[i]);
+			if (got == 1) {
 				reap(run, &kids[i]);
 				running--;
+				show_progress(run, 1);
+			} else if (got == 2) {
+				show_progress(run, 0);
 			}
 		}
 	}
@@ -299,20 +342,30 @@ out:
 	run->pfds = NULL;
 }
 
+static void serial_progress(const struct file_stats *so_far, void *ctx)
+{
+	struct run *run = ctx;
+
+	run->serial_live = *so_far;
+	show_progress(run, 0);
+}
+
 static void run_serial(struct run *run)
 {
 	for (size_t i = 0; i < run->n; i++) {
 		struct file_stats st;
 
 		log_info("Started %s", run->files[i]);
-		worker_run(run->cfg, run->files[i], &st);
+		worker_run(run->cfg, run->files[i], &st, serial_progress, run);
+		memset(&run->serial_live, 0, sizeof(run->serial_live));
 		finish_file(run, i, &st, 1);
+		show_progress(run, 1);
 	}
 }
 
 static void log_summary(struct run *run)
 {
-	double secs = now_seconds() - run->started;
+	double secs = clock_seconds() - run->started;
 	size_t held = 0, renamed = 0;
 
 	if (!run->cfg->dry) {
@@ -343,15 +396,21 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 	run.cfg = cfg;
 	run.files = files;
 	run.n = n;
-	run.started = now_seconds();
+	run.started = clock_seconds();
 	if (renameq_init(&run.q, n) < 0) {
 		log_error("out of memory");
 		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct stat sb;
+		if (stat(files[i], &sb) == 0)
+			run.bytes_total += (uint64_t)sb.st_size;
 	}
 	if (cfg->serial)
 		run_serial(&run);
 	else
 		run_forked(&run);
+	progress_done();
 	log_summary(&run);
 
 	status = run.failed == 0 && run.high_rate == 0 ? 0 : 1;

@@ -5,19 +5,12 @@
 #include <time.h>
 
 #include "gzlines.h"
+#include "clock.h"
 #include "log.h"
 #include "pack.h"
 #include "record.h"
 #include "sink.h"
 #include "worker.h"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static enum err_kind line_err_kind(enum line_status status)
 {
@@ -76,7 +69,26 @@ static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 	st->errors += n;
 }
 
-void worker_run(const struct config *cfg, const char *path, struct file_stats *st)
+/* Every this many lines, see whether a progress report is due. */
+#define PROGRESS_LINES 4096
+#define PROGRESS_SECONDS 0.25
+
+static void report_progress(struct file_stats *st, struct gzlines *gz, struct sink *sink,
+			    worker_progress_fn *progress, void *ctx)
+{
+	struct file_stats now = *st;
+
+	now.bytes_in = gzlines_bytes_in(gz);
+	if (sink != NULL) {
+		struct sink_stats ss;
+		sink_get_stats(sink, &ss);
+		now.processed += ss.stored;
+	}
+	progress(&now, ctx);
+}
+
+void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
+		worker_progress_fn *progress, void *ctx)
 {
 	char err[sizeof(st->failure)] = "";
 	char key[RECORD_MAX_KEY + 1];
@@ -84,7 +96,8 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	struct packbuf value = {0};
 	struct gzlines *gz = NULL;
 	struct sink *sink = NULL;
-	double started = now_seconds();
+	double started = clock_seconds();
+	double last_progress = started;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -110,6 +123,13 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	int overlong;
 	while ((rc = gzlines_next(gz, &line, &len, &overlong, err, sizeof(err))) == 1) {
 		st->lines++;
+		if (progress != NULL && st->lines % PROGRESS_LINES == 0) {
+			double now = clock_seconds();
+			if (now - last_progress >= PROGRESS_SECONDS) {
+				last_progress = now;
+				report_progress(st, gz, sink, progress, ctx);
+			}
+		}
 		enum line_status status = overlong ? LINE_ERR_TOO_LONG : record_parse(&rec, line, len);
 		if (status == LINE_BLANK) {
 			st->blank++;
@@ -162,5 +182,5 @@ out:
 	gzlines_close(gz);
 	packbuf_free(&value);
 	record_free(&rec);
-	st->seconds = now_seconds() - started;
+	st->seconds = clock_seconds() - started;
 }
