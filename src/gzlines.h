@@ -28,7 +28,7 @@ uint64_t gzlines_bytes_in(const struct gzlines *gz);
 
 void gzlines_close(struct gzlines *gz);
 
-/* "zlib 1.2.13": the inflate library this binary was built with. */
+/* "zlib 1.2.13": the inflate library in use (see inflate.h), for --version. */
 const char *gzlines_backend(void);
 
 #endif

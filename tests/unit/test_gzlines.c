@@ -1,5 +1,5 @@
 /* test_gzlines.c -- streaming lines out of gzip files, and the files that
- * are not gzip at all. */
+ * are not gzip at all. Every test runs once per inflate backend. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,18 +15,37 @@
 #include "gzlines.h"
 #include "record.h"
 
-static char dir[] = "/tmp/test_gzlines.XXXXXX";
+static char dir[64];
 static char path[256];
 static char err[512];
 
-static int setup(void **state)
+/* NULL: the default backend, ISA-L when built in. */
+static int setup_for(const char *inflate)
 {
-	(void)state;
+	if (inflate != NULL)
+		setenv("MEMC_LOAD_INFLATE", inflate, 1);
+	else
+		unsetenv("MEMC_LOAD_INFLATE");
+	snprintf(dir, sizeof(dir), "/tmp/test_gzlines.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/f.gz", dir);
 	return 0;
 }
+
+static int setup_zlib(void **state)
+{
+	(void)state;
+	return setup_for("zlib");
+}
+
+#ifdef HAVE_ISAL
+static int setup_isal(void **state)
+{
+	(void)state;
+	return setup_for(NULL);
+}
+#endif
 
 static int teardown(void **state)
 {
@@ -245,20 +264,268 @@ static void missing_file(void **state)
 	assert_non_null(strstr(err, "No such file"));
 }
 
+/* The backend asked for is the one in use, so each group tests what it says. */
+static void backend_is_the_one_asked_for(void **state)
+{
+	const char *want = "zlib ";
+
+	(void)state;
+#ifdef HAVE_ISAL
+	if (getenv("MEMC_LOAD_INFLATE") == NULL)
+		want = "ISA-L igzip ";
+#endif
+	assert_int_equal(strncmp(gzlines_backend(), want, strlen(want)), 0);
+}
+
+/* One gzip member of DATA, with the header fields in HDR if given. */
+static size_t gz_member(unsigned char *buf, size_t cap, const char *data, size_t len,
+			gz_header *hdr)
+{
+	z_stream zs;
+	size_t n;
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	if (hdr != NULL)
+		assert_int_equal(deflateSetHeader(&zs, hdr), Z_OK);
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = buf;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	n = zs.total_out;
+	deflateEnd(&zs);
+	return n;
+}
+
+/* Every line of the file joined with '\n' into BUF; returns the length. */
+static size_t read_text(char *buf, size_t cap, int *status)
+{
+	struct gzlines *gz = gzlines_open(path, err, sizeof(err));
+	const char *line;
+	size_t len, at = 0;
+	int ol, rc;
+
+	assert_non_null(gz);
+	while ((rc = gzlines_next(gz, &line, &len, &ol, err, sizeof(err))) == 1) {
+		assert_false(ol);
+		assert_true(at + len + 1 <= cap);
+		memcpy(buf + at, line, len);
+		at += len;
+		buf[at++] = '\n';
+	}
+	*status = rc;
+	gzlines_close(gz);
+	return at;
+}
+
+static void gzip_c_with_file_name(void **state)
+{
+	const char text[] = "idfa\t1\t2\t3\t4\ngaid\t5\t6\t7\t8\n";
+	char src[300], cmd[700], got[64];
+	unsigned char head[4];
+	int status;
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s/named.tsv", dir);
+	FILE *f = fopen(src, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "gzip -c '%s' > '%s'", src, path);
+	assert_int_equal(system(cmd), 0);
+	unlink(src);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(head, 1, 4, f), 4);
+	fclose(f);
+	assert_true(head[3] & 0x08); /* FNAME: the name is in the header */
+	assert_int_equal(read_text(got, sizeof(got), &status), strlen(text));
+	assert_int_equal(status, 0);
+	assert_memory_equal(got, text, strlen(text));
+}
+
+static void every_header_field(void **state)
+{
+	unsigned char buf[1024];
+	unsigned char extra[] = {'a', 'b', 0, 'c', 'd'};
+	gz_header hdr;
+	char got[64];
+	size_t n;
+	int status;
+
+	(void)state;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.extra = extra;
+	hdr.extra_len = sizeof(extra);
+	hdr.name = (Bytef *)"name.tsv";
+	hdr.comment = (Bytef *)"a comment";
+	hdr.hcrc = 1;
+	n = gz_member(buf, sizeof(buf), "one\ntw", 6, &hdr);
+	assert_int_equal(buf[3], 0x1e); /* FHCRC FEXTRA FNAME FCOMMENT */
+	n += gz_member(buf + n, sizeof(buf) - n, "o\n", 2, &hdr);
+	write_raw(buf, n);
+	assert_int_equal(read_text(got, sizeof(got), &status), 8);
+	assert_int_equal(status, 0);
+	assert_memory_equal(got, "one\ntwo\n", 8);
+}
+
+/* Long headers on many members: some header is split by a read boundary,
+ * whatever the read size, and must be reassembled by the decoder. */
+static void headers_split_across_reads(void **state)
+{
+	enum { MEMBERS = 1500 };
+	size_t cap = MEMBERS * 4200, n = 0, expect_len = 0;
+	unsigned char *buf = malloc(cap);
+	char *expect = malloc(MEMBERS * 16), *got = malloc(MEMBERS * 16);
+	char name[3100], line[16];
+	unsigned char extra[7] = {'x', 'y', 3, 0, 1, 2, 3};
+	gz_header hdr;
+	int status;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_non_null(expect);
+	assert_non_null(got);
+	for (int i = 0; i < MEMBERS; i++) {
+		size_t name_len = 1000 + (size_t)(i * 37) % 2000;
+		memset(name, 'a' + i % 26, name_len);
+		name[name_len] = '\0';
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.name = (Bytef *)name;
+		hdr.extra = extra;
+		hdr.extra_len = sizeof(extra);
+		hdr.hcrc = 1;
+		int len = snprintf(line, sizeof(line), "m%d\n", i);
+		n += gz_member(buf + n, cap - n, line, (size_t)len, &hdr);
+		memcpy(expect + expect_len, line, (size_t)len);
+		expect_len += (size_t)len;
+	}
+	write_raw(buf, n);
+	free(buf);
+	assert_int_equal(read_text(got, MEMBERS * 16, &status), expect_len);
+	assert_int_equal(status, 0);
+	assert_memory_equal(got, expect, expect_len);
+	free(expect);
+	free(got);
+}
+
+/* A one-member file with byte AT xor-ed with X, expected to fail with REASON. */
+static void damaged_member(size_t at_from_end, size_t at, unsigned char x, const char *reason,
+			   int with_hcrc)
+{
+	unsigned char buf[8192];
+	char data[3000];
+	gz_header hdr;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (i % 50 == 49) ? '\n' : (char)('a' + (i * 7) % 26);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.name = (Bytef *)"n";
+	hdr.hcrc = with_hcrc;
+	n = gz_member(buf, sizeof(buf), data, sizeof(data), &hdr);
+	if (at_from_end)
+		at = n - at_from_end;
+	buf[at] ^= x;
+	write_raw(buf, n);
+	expect_failure(reason);
+}
+
+static void trailer_crc_wrong(void **state)
+{
+	(void)state;
+	damaged_member(8, 0, 0x01, "corrupt gzip data: incorrect", 0);
+}
+
+static void trailer_length_wrong(void **state)
+{
+	(void)state;
+	damaged_member(4, 0, 0x01, "corrupt gzip data: incorrect", 0);
+}
+
+static void header_crc_wrong(void **state)
+{
+	(void)state;
+	/* 10 fixed bytes, "n\0", then the header CRC. */
+	damaged_member(0, 12, 0x01, "corrupt gzip data: header crc mismatch", 1);
+}
+
+static void reserved_header_flag(void **state)
+{
+	(void)state;
+	damaged_member(0, 3, 0x20, "corrupt gzip data: unknown header flags set", 0);
+}
+
+static void unknown_method(void **state)
+{
+	(void)state;
+	damaged_member(0, 2, 0x01, "corrupt gzip data: unknown compression method", 0);
+}
+
+static void second_member_not_gzip(void **state)
+{
+	(void)state;
+	write_gz("wb", "ok\n", 3);
+	FILE *f = fopen(path, "ab");
+	assert_non_null(f);
+	fputs("\x1f" "garbage", f);
+	fclose(f);
+	expect_failure("corrupt gzip data: incorrect header check");
+}
+
+static void truncated_in_second_header(void **state)
+{
+	unsigned char buf[256];
+	size_t n;
+
+	(void)state;
+	n = gz_member(buf, sizeof(buf), "ok\n", 3, NULL);
+	memcpy(buf + n, buf, 5);
+	write_raw(buf, n + 5);
+	expect_failure("unexpected end of file (truncated gzip)");
+}
+
+static void read_error(void **state)
+{
+	(void)state;
+	/* A directory opens, then fails on read. */
+	snprintf(path, sizeof(path), "%s", dir);
+	expect_failure("read error: Is a directory");
+	snprintf(path, sizeof(path), "%s/f.gz", dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(backend_is_the_one_asked_for),
 		cmocka_unit_test(lines_and_last_line_without_newline),
 		cmocka_unit_test(empty_gzip_stream_has_no_lines),
 		cmocka_unit_test(concatenated_members),
 		cmocka_unit_test(long_lines_kept_whole_or_reported),
 		cmocka_unit_test(many_lines_across_blocks),
+		cmocka_unit_test(gzip_c_with_file_name),
+		cmocka_unit_test(every_header_field),
+		cmocka_unit_test(headers_split_across_reads),
 		cmocka_unit_test(not_gzip),
 		cmocka_unit_test(empty_file),
 		cmocka_unit_test(truncated),
 		cmocka_unit_test(corrupt),
+		cmocka_unit_test(trailer_crc_wrong),
+		cmocka_unit_test(trailer_length_wrong),
+		cmocka_unit_test(header_crc_wrong),
+		cmocka_unit_test(reserved_header_flag),
+		cmocka_unit_test(unknown_method),
 		cmocka_unit_test(trailing_garbage),
+		cmocka_unit_test(second_member_not_gzip),
+		cmocka_unit_test(truncated_in_second_header),
+		cmocka_unit_test(read_error),
 		cmocka_unit_test(missing_file),
 	};
-	return cmocka_run_group_tests_name("gzlines", tests, setup, teardown);
+	int failed = cmocka_run_group_tests_name("gzlines with zlib", tests, setup_zlib, teardown);
+#ifdef HAVE_ISAL
+	failed += cmocka_run_group_tests_name("gzlines with ISA-L", tests, setup_isal, teardown);
+#endif
+	return failed != 0;
 }
