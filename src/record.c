@@ -42,38 +42,9 @@ void record_free(struct record *rec)
 	rec->apps_cap = 0;
 }
 
-static int is_digit(char c)
+static inline int is_digit(char c)
 {
-	return c >= '0' && c <= '9';
-}
-
-/* Strict decimal syntax: [+-] digits [. digits] [e [+-] digits], with at least
- * one digit in the mantissa. No spaces, hex, "inf" or "nan", which strtod
- * alone would accept. */
-static int is_decimal(const char *s, size_t len)
-{
-	size_t i = 0, digits = 0;
-
-	if (i < len && (s[i] == '+' || s[i] == '-'))
-		i++;
-	for (; i < len && is_digit(s[i]); i++)
-		digits++;
-	if (i < len && s[i] == '.')
-		for (i++; i < len && is_digit(s[i]); i++)
-			digits++;
-	if (digits == 0)
-		return 0;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		size_t exp_digits = 0;
-		i++;
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (; i < len && is_digit(s[i]); i++)
-			exp_digits++;
-		if (exp_digits == 0)
-			return 0;
-	}
-	return i == len;
+	return (unsigned char)(c - '0') < 10; /* one comparison */
 }
 
 /* Powers of ten that a double holds exactly. */
@@ -82,66 +53,75 @@ static const double exact_pow10[] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
-/* Convert an already validated decimal by hand when that is exact: with at
- * most 2^53 as the integer of its digits and a power of ten a double holds
- * exactly, one IEEE multiplication or division rounds correctly (Clinger's
- * fast path), so the result equals strtod's. Coordinates, with 10 decimals,
- * always take it; strtod is several times slower. 0, or -1 to fall back. */
-static int fast_decimal(const char *s, size_t len, double *out)
+/* The number in a lat or lon field: strict decimal syntax, [+-] digits
+ * [. digits] [e [+-] digits] with at least one mantissa digit; no spaces,
+ * hex, "inf" or "nan", which strtod alone would accept. Checked and
+ * converted in one pass: when the digits make an integer of at most 2^53
+ * and the power of ten is one a double holds exactly, one IEEE division or
+ * multiplication rounds correctly (Clinger's fast path), so the result is
+ * strtod's; coordinates with 10 decimals always take it. Other numbers go
+ * to strtod, which the program never puts in another locale than "C". */
+int record_parse_coord(const char *s, size_t len, double *out)
 {
-#if FLT_EVAL_METHOD != 0
-	(void)s, (void)len, (void)out;
-	return -1; /* extended-precision arithmetic would round twice */
-#else
 	uint64_t m = 0;
-	int digits = 0, frac = 0, exp = 0, neg = 0, exp_neg = 0;
 	size_t i = 0;
+	int digits = 0, frac = 0, exp = 0, exp_digits = 0, neg = 0, exp_neg = 0;
 
-	if (s[i] == '+' || s[i] == '-')
+	if (len == 0 || len > 127)
+		return -1;
+	if (s[0] == '+' || s[0] == '-')
 		neg = s[i++] == '-';
 	for (; i < len && is_digit(s[i]); i++, digits++)
 		m = m * 10 + (uint64_t)(s[i] - '0');
 	if (i < len && s[i] == '.')
 		for (i++; i < len && is_digit(s[i]); i++, digits++, frac++)
 			m = m * 10 + (uint64_t)(s[i] - '0');
-	if (digits > 19)
-		return -1; /* m may have wrapped */
-	if (i < len) { /* 'e' or 'E', validated by is_decimal */
+	if (digits == 0)
+		return -1;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
 		i++;
-		if (s[i] == '+' || s[i] == '-')
+		if (i < len && (s[i] == '+' || s[i] == '-'))
 			exp_neg = s[i++] == '-';
-		for (; i < len && exp < 1000; i++)
-			exp = exp * 10 + (s[i] - '0');
-		if (exp_neg)
-			exp = -exp;
+		for (; i < len && is_digit(s[i]); i++, exp_digits++)
+			if (exp < 100000)
+				exp = exp * 10 + (s[i] - '0');
+		if (exp_digits == 0)
+			return -1;
 	}
-	exp -= frac;
-	if (m > (UINT64_C(1) << 53) || exp < -22 || exp > 22)
+	if (i != len)
 		return -1;
-	double v = (double)m;
-	v = exp < 0 ? v / exact_pow10[-exp] : v * exact_pow10[exp];
-	*out = neg ? -v : v;
-	return 0;
-#endif
-}
 
-int record_parse_coord(const char *s, size_t len, double *out)
-{
-	char buf[128];
-
-	if (len == 0 || len >= sizeof(buf) || !is_decimal(s, len))
-		return -1;
-	if (fast_decimal(s, len, out) == 0)
+	int exp10 = (exp_neg ? -exp : exp) - frac;
+#if FLT_EVAL_METHOD == 0 /* with extended precision, the division would round twice */
+	if (digits <= 19 && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+		double v = exp10 < 0 ? (double)m / exact_pow10[-exp10] : (double)m * exact_pow10[exp10];
+		*out = neg ? -v : v;
 		return 0;
+	}
+#endif
+	char buf[128];
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	/* strtod gives the correctly rounded double; the program never calls
-	 * setlocale, so the decimal point is always '.'. */
 	double v = strtod(buf, NULL);
 	if (!isfinite(v))
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* The value of an item of more than 10 digits, where the fast loop may have
+ * wrapped: only leading zeros can keep it within uint32. */
+static uint64_t long_item_value(const char *s, size_t n)
+{
+	uint64_t v = 0;
+
+	while (n > 10 && *s == '0')
+		s++, n--;
+	if (n > 10)
+		return UINT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	return v;
 }
 
 /* One pass over "app,app,...": an item is kept when it is one or more
@@ -160,10 +140,12 @@ static void parse_apps(struct record *rec, const char *s, size_t len)
 		const char *start = s;
 		uint64_t v = 0;
 
-		for (; s < end && is_digit(*s); s++)
-			if (v <= UINT32_MAX) /* past it, only digits are skipped */
-				v = v * 10 + (uint64_t)(*s - '0');
-		if (s > start && v <= UINT32_MAX && (s == end || *s == ',') && n < rec->apps_cap) {
+		while (s < end && is_digit(*s))
+			v = v * 10 + (uint64_t)(*s++ - '0');
+		size_t digits = (size_t)(s - start);
+		if (digits > 10)
+			v = long_item_value(start, digits);
+		if (digits > 0 && v <= UINT32_MAX && (s == end || *s == ',') && n < rec->apps_cap) {
 			rec->apps[n++] = (uint32_t)v;
 		} else {
 			dropped++;
