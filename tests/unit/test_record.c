@@ -194,6 +194,79 @@ static void coords_equal_strtod(void **state)
 	}
 }
 
+/* The rule for app items, the slow and obvious way. */
+static int model_item(const char *s, size_t n, uint32_t *out)
+{
+	unsigned long long v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v <= 0xffffffffull)
+			v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (v > 0xffffffffull)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Random app lists, heavy in the cases the fast digit path must get right:
+ * items of 0 to 12 digits, leading zeros, values near 2^32, stray bytes. */
+static void apps_equal_model(void **state)
+{
+	static const char alphabet[] = "0123456789,,,0000099x- :/";
+	char line[600];
+	uint32_t want[300];
+	uint64_t x = 2463534242u;
+
+	(void)state;
+	for (int round = 0; round < 100000; round++) {
+		size_t n = (size_t)snprintf(line, sizeof(line), "idfa\tk\t1\t2\t");
+		size_t field = n, len = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t items = x % 30;
+		for (size_t i = 0; i < items && n < sizeof(line) - 40; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (x % 5 == 0) /* near the uint32 limit */
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "%llu",
+						      4294967290ull + x % 12);
+			else
+				for (size_t d = (x >> 8) % 13; d > 0; d--) {
+					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+					line[n++] = x % 7 ? (char)('0' + x % 10)
+							  : alphabet[(x >> 5) % (sizeof(alphabet) - 1)];
+				}
+			if (i + 1 < items)
+				line[n++] = ',';
+		}
+		len = n - field;
+		/* The model: split on commas, keep the valid items. */
+		size_t nwant = 0, dropped = 0;
+		if (len > 0) {
+			const char *p = line + field, *e = line + n;
+			for (;;) {
+				const char *c = memchr(p, ',', (size_t)(e - p));
+				const char *stop = c ? c : e;
+				if (model_item(p, (size_t)(stop - p), &want[nwant]) == 0)
+					nwant++;
+				else
+					dropped++;
+				if (c == NULL)
+					break;
+				p = c + 1;
+			}
+		}
+		assert_int_equal(record_parse(&rec, line, n), LINE_OK);
+		if (rec.napps != nwant || rec.apps_dropped != dropped ||
+		    memcmp(rec.apps, want, nwant * sizeof(*want)) != 0)
+			fail_msg("apps '%.*s': got %zu kept %zu dropped, want %zu and %zu", (int)len,
+				 line + field, rec.napps, rec.apps_dropped, nwant, dropped);
+	}
+}
+
 static void apps_items(void **state)
 {
 	(void)state;
@@ -265,7 +338,7 @@ int main(void)
 		cmocka_unit_test(blank_lines),   cmocka_unit_test(field_count),
 		cmocka_unit_test(crlf),          cmocka_unit_test(dev_id_rules),
 		cmocka_unit_test(coordinates),   cmocka_unit_test(coords_equal_strtod),
-		cmocka_unit_test(apps_items),
+		cmocka_unit_test(apps_items),    cmocka_unit_test(apps_equal_model),
 		cmocka_unit_test(long_lines),    cmocka_unit_test(type_names),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, teardown);
