@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "log.h"
 #include "pipeline.h"
 
@@ -24,9 +25,6 @@
 #define SEND_CHUNK (64 * 1024)
 /* Replies are short ("STORED\r\n"); a longer unterminated one is garbage. */
 #define IN_CAP (64 * 1024)
-
-#define BACKOFF_FIRST_MS 50
-#define BACKOFF_MAX_MS 1000
 
 struct pipeline {
 	const struct server_addr *addr;
@@ -85,14 +83,6 @@ void pipeline_free(struct pipeline *p)
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	*out = p->stats;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* Wait until FD is ready for EVENTS; 1 when ready, 0 on timeout, -1 on error. */
@@ -183,12 +173,10 @@ static void conn_failed(struct pipeline *p, const char *why)
 		give_up(p, why);
 		return;
 	}
-	long backoff = BACKOFF_FIRST_MS << (p->failures - 1);
-	if (backoff > BACKOFF_MAX_MS)
-		backoff = BACKOFF_MAX_MS;
+	long backoff = backoff_ms(p->failures);
 	log_warn("%s: %s (attempt %d of %d); retrying %zu records in %ld ms", p->addr->spec, why,
 		 p->failures, p->attempts, p->count, backoff);
-	sleep_ms(backoff);
+	backoff_sleep(backoff);
 }
 
 static int starts_with(const char *line, size_t len, const char *word)

@@ -9,13 +9,10 @@
 
 #include <libmemcached/memcached.h>
 
+#include "backoff.h"
 #include "log.h"
 #include "pipeline.h"
 #include "sink.h"
-
-/* Pause before retry N (1-based): 50 ms, 100 ms, 200 ms, ... at most 1 s. */
-#define BACKOFF_FIRST_MS 50
-#define BACKOFF_MAX_MS 1000
 
 struct dest {
 	struct pipeline *pl; /* pipelined, or else: */
@@ -126,20 +123,11 @@ static void describe_failure(memcached_st *mc, memcached_return_t rc, char *buf,
 		snprintf(buf, size, "%s", memcached_strerror(mc, rc));
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
 	      const uint8_t *value, size_t valuelen)
 {
 	struct dest *d = &sink->dest[type];
 	memcached_return_t rc = MEMCACHED_FAILURE;
-	long backoff = BACKOFF_FIRST_MS;
 	char why[256] = "no attempt made";
 
 	if (d->pl != NULL) {
@@ -167,8 +155,7 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 			  sink->attempts, why);
 		if (attempt == sink->attempts)
 			break;
-		sleep_ms(backoff);
-		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+		backoff_sleep(backoff_ms(attempt));
 		if (dest_connect(d, sink->timeout_ms, why, sizeof(why)) < 0)
 			break;
 	}
