@@ -22,6 +22,7 @@
 #include "progress.h"
 #include "renameq.h"
 #include "report.h"
+#include "signals.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -49,6 +50,7 @@ struct run {
 	/* For the status line: */
 	uint64_t bytes_total;
 	struct file_stats serial_live; /* --serial: the file being loaded */
+	size_t started_files;          /* files handed to a worker */
 };
 
 /* Draw the status line from the finished files and the running ones. */
@@ -124,8 +126,11 @@ static void finish_file(struct run *run, size_t idx, const struct file_stats *st
 		log_file_counts(path, st);
 	if (st->read_to_end) {
 		double rate = file_stats_error_rate(st);
-		if (rate <= cfg->max_error_rate) {
+		if (rate <= cfg->max_error_rate && complete) {
 			log_info("%s: Acceptable error rate (%.4f). Successful load", path, rate);
+		} else if (rate <= cfg->max_error_rate) {
+			log_info("%s: Acceptable error rate (%.4f), but not every record was stored",
+				 path, rate);
 		} else {
 			log_error("%s: High error rate (%.4f > %.4f). Failed load", path, rate,
 				  cfg->max_error_rate);
@@ -173,6 +178,7 @@ static void worker_main(struct run *run, size_t idx, int fd)
 	const struct config *cfg = run->cfg;
 	const char *path = run->files[idx];
 
+	signals_reset_in_child();
 	for (int i = 0; i < run->nkids; i++)
 		if (run->kids[i].fd >= 0)
 			close(run->kids[i].fd);
@@ -207,6 +213,7 @@ static int spawn(struct run *run, struct child *slot, size_t idx)
 	}
 	close(fds[1]);
 	memset(slot, 0, sizeof(*slot));
+	signals_track((int)(slot - run->kids), pid);
 	slot->pid = pid;
 	slot->fd = fds[0];
 	slot->idx = idx;
@@ -253,12 +260,16 @@ static void reap(struct run *run, struct child *c)
 	do
 		r = waitpid(c->pid, &status, 0);
 	while (r < 0 && errno == EINTR);
+	signals_track((int)(c - run->kids), 0);
 
 	if (r == c->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 && c->has_result) {
 		finish_file(run, c->idx, &c->msg.stats, 1);
 		return;
 	}
-	if (r == c->pid && WIFSIGNALED(status))
+	if (r == c->pid && WIFSIGNALED(status) && signals_stop_requested())
+		snprintf(why, sizeof(why), "interrupted (worker %ld stopped by signal %d)", (long)c->pid,
+			 WTERMSIG(status));
+	else if (r == c->pid && WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "worker %ld killed by signal %d", (long)c->pid, WTERMSIG(status));
 	else if (r == c->pid && WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		snprintf(why, sizeof(why), "worker %ld exited with status %d", (long)c->pid,
@@ -286,11 +297,23 @@ static void run_forked(struct run *run)
 	for (int i = 0; i < nkids; i++)
 		run->kids[i].fd = -1;
 
-	while (next < run->n || running > 0) {
+	int stopping = 0;
+	while ((next < run->n && !stopping) || running > 0) {
 		struct child *kids = run->kids;
 		struct pollfd *pfds = run->pfds;
 
-		for (int i = 0; i < nkids && next < run->n; i++) {
+		if (signals_stop_requested() && !stopping) {
+			/* Stop: no new workers, and the running ones end now; what
+			 * they had not finished is not renamed and loads next run. */
+			stopping = 1;
+			log_warn("Stopping on signal %d: %d workers interrupted; a second signal ends "
+				 "everything at once",
+				 signals_stop_requested(), running);
+			for (int i = 0; i < nkids; i++)
+				if (kids[i].fd >= 0)
+					kill(kids[i].pid, SIGTERM);
+		}
+		for (int i = 0; i < nkids && next < run->n && !stopping; i++) {
 			if (kids[i].fd >= 0)
 				continue;
 			if (spawn(run, &kids[i], next) < 0) {
@@ -300,6 +323,7 @@ static void run_forked(struct run *run)
 				continue;
 			}
 			next++;
+			run->started_files = next;
 			running++;
 		}
 		if (running == 0)
@@ -314,7 +338,9 @@ static void run_forked(struct run *run)
 			pfds[np].revents = 0;
 			np++;
 		}
-		if (poll(pfds, (nfds_t)np, -1) < 0) {
+		/* Signals are unblocked only while waiting here, so a stop request
+		 * either wakes this wait or is seen at the top of the loop. */
+		if (ppoll(pfds, (nfds_t)np, NULL, signals_wait_mask()) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -352,9 +378,10 @@ static void serial_progress(const struct file_stats *so_far, void *ctx)
 
 static void run_serial(struct run *run)
 {
-	for (size_t i = 0; i < run->n; i++) {
+	for (size_t i = 0; i < run->n && !signals_stop_requested(); i++) {
 		struct file_stats st;
 
+		run->started_files = i + 1;
 		log_info("Started %s", run->files[i]);
 		worker_run(run->cfg, run->files[i], &st, serial_progress, run);
 		memset(&run->serial_live, 0, sizeof(run->serial_live));
@@ -379,6 +406,10 @@ static void log_summary(struct run *run)
 				 run->files[i], run->files[blocker]);
 		}
 	}
+	if (signals_stop_requested())
+		log_warn("Stopped by signal %d: %zu files not started; they and every file not "
+			 "renamed load again next run",
+			 signals_stop_requested(), run->n - run->started_files);
 	log_info("Summary: files %zu, loaded %zu, failed %zu, renamed %zu, held back %zu, "
 		 "high error rate %zu; lines %llu, processed %llu, errors %llu; %.2f s, %.0f records/s",
 		 run->n, run->ok, run->failed, renamed, held, run->high_rate,
@@ -397,8 +428,10 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 	run.files = files;
 	run.n = n;
 	run.started = clock_seconds();
-	if (renameq_init(&run.q, n) < 0) {
+	if (renameq_init(&run.q, n) < 0 ||
+	    signals_install(cfg->workers < (long)n ? cfg->workers : (int)n, !cfg->serial) < 0) {
 		log_error("out of memory");
+		renameq_free(&run.q);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -419,5 +452,7 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 			if (run.q.state[i] != FILE_RENAMED)
 				status = 1;
 	renameq_free(&run.q);
+	if (signals_stop_requested())
+		status = 128 + signals_stop_requested();
 	return status;
 }

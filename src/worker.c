@@ -9,6 +9,7 @@
 #include "log.h"
 #include "pack.h"
 #include "record.h"
+#include "signals.h"
 #include "sink.h"
 #include "worker.h"
 
@@ -73,7 +74,7 @@ static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 #define PROGRESS_LINES 4096
 #define PROGRESS_SECONDS 0.25
 
-static void report_progress(struct file_stats *st, struct gzlines *gz, struct sink *sink,
+static void report_progress(const struct file_stats *st, struct gzlines *gz, struct sink *sink,
 			    worker_progress_fn *progress, void *ctx)
 {
 	struct file_stats now = *st;
@@ -122,6 +123,12 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	size_t len;
 	int overlong;
 	while ((rc = gzlines_next(gz, &line, &len, &overlong, err, sizeof(err))) == 1) {
+		/* Set only with --serial: forked workers die of the signal. */
+		if (signals_stop_requested()) {
+			snprintf(st->failure, sizeof(st->failure), "interrupted by signal %d",
+				 signals_stop_requested());
+			break;
+		}
 		st->lines++;
 		if (progress != NULL && st->lines % PROGRESS_LINES == 0) {
 			double now = clock_seconds();
@@ -158,7 +165,7 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	}
 	if (rc < 0)
 		snprintf(st->failure, sizeof(st->failure), "%s", err);
-	else
+	else if (rc == 0)
 		st->read_to_end = 1;
 out:
 	if (sink != NULL) {

@@ -1,0 +1,134 @@
+"""SIGINT and SIGTERM to the supervisor: workers stop, nothing partly loaded
+is renamed, the summary is printed, exit 128 + signal; a second signal ends
+everything at once; SIGPIPE never kills the loader. A run is caught in the
+middle by stopping (SIGSTOP) the memcached its records go to, so the signal
+always lands while records wait for replies."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import helpers
+from helpers import Run, Stalled, dot, write_gz
+
+NAMES = ["20170929000000.tsv.gz", "20170929000100.tsv.gz", "20170929000200.tsv.gz"]
+
+
+def lines(tag, n):
+    return ["gaid\t%s%028x\t1\t2\t%d,%d" % (tag, i, i, i + 1) for i in range(n)]
+
+
+def files(tmp_path, n=3, count=3000):
+    return [write_gz(tmp_path / NAMES[i], lines("f%d" % i, count)) for i in range(n)]
+
+
+def send(run, sig):
+    pid = run.memc_load_pid()
+    assert pid, run.err_text()
+    os.kill(pid, sig)
+
+
+@pytest.mark.parametrize("sig,mode", [(signal.SIGTERM, ["-w", "2"]), (signal.SIGINT, ["-w", "2"]),
+                                      (signal.SIGINT, ["--serial"])])
+def test_signal_stops_the_run_and_renames_nothing_partial(mc, tmp_path, sig, mode):
+    paths = files(tmp_path)
+    mc.stop_server("gaid")  # every record waits for a reply
+    # With --serial the set under way finishes first (libmemcached resumes
+    # its wait after a signal): a short timeout keeps that wait short.
+    timeout = "2000" if mode == ["--serial"] else "20000"
+    run = Run(mc.opts() + mode + ["--timeout", timeout, "-a", "1"] + [str(p) for p in paths])
+    run.wait_for(r"\] I Started .*%s" % NAMES[0])
+    time.sleep(0.3)  # let the worker reach the stopped server
+    send(run, sig)
+    res = run.finish(timeout=30)
+    mc.resume_server("gaid")
+
+    assert res.rc == 128 + sig, res
+    for p in paths:
+        assert p.exists() and not dot(p).exists(), res
+    assert res.grep(r"\] E .*%s failed: interrupted" % NAMES[0]), res
+    assert res.grep(r"\] W Stopped by signal %d: \d+ files not started" % sig), res
+    assert len(res.grep(r"\] I Summary: files 3, .*renamed 0,")) == 1, res
+
+
+def test_files_finished_before_the_signal_are_renamed(mc, tmp_path):
+    # The first file has only idfa records, the second waits on gaid.
+    first = write_gz(tmp_path / NAMES[0], ["idfa\t%032x\t1\t2\t3" % i for i in range(50)])
+    second = write_gz(tmp_path / NAMES[1], lines("s", 2000))
+    mc.stop_server("gaid")
+    run = Run(mc.opts() + ["-w", "2", "--timeout", "20000", str(first), str(second)])
+    run.wait_for(r"\] I Renamed .*%s" % NAMES[0])
+    send(run, signal.SIGTERM)
+    res = run.finish(timeout=30)
+    mc.resume_server("gaid")
+    assert res.rc == 143, res
+    assert dot(first).exists() and second.exists() and not dot(second).exists(), res
+    assert len(mc.keys()["idfa"]) == 50
+
+
+@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]])
+def test_second_signal_ends_everything_at_once(mc, tmp_path, mode):
+    # A server that never answers, a long timeout: after the first signal
+    # the run would wait for it; the second must not.
+    stalled = Stalled()
+    paths = files(tmp_path, n=2, count=500)
+    run = Run(mc.opts(gaid=stalled.addr) + mode + ["--timeout", "60000", "-a", "3"]
+              + [str(p) for p in paths])
+    try:
+        run.wait_for(r"\] I Started .*%s" % NAMES[0])
+        if mode == ["-w", "2"]:
+            run.wait_for(r"\] I Started .*%s" % NAMES[1])
+        time.sleep(0.3)
+        if mode == ["-w", "2"]:
+            # Keep the workers from dying of the first signal.
+            kids = run_children(run)
+            for pid in kids:
+                os.kill(pid, signal.SIGSTOP)
+            # A stop takes effect when the worker next runs: wait for it, or
+            # the forwarded SIGTERM could reach a worker that still runs.
+            for pid in kids:
+                wait_stopped(pid)
+        send(run, signal.SIGTERM)
+        time.sleep(0.3)
+        send(run, signal.SIGTERM)
+        # Far below the 60 s timeout the first signal alone would wait for.
+        res = run.finish(timeout=20)
+    finally:
+        stalled.close()
+    assert res.rc == 143, res
+    assert res.leftovers == []
+    for p in paths:
+        assert p.exists() and not dot(p).exists()
+
+
+def wait_stopped(pid):
+    for _ in range(500):
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        time.sleep(0.01)
+    raise AssertionError("worker %d did not stop" % pid)
+
+
+def run_children(run):
+    pid = run.memc_load_pid()
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    kids = [int(x) for x in out.stdout.split()]
+    assert len(kids) == 2, "workers under %d: %r" % (pid, kids)
+    return kids
+
+
+def test_sigpipe_on_stderr_does_not_kill(mc, tmp_path):
+    paths = files(tmp_path, n=2, count=200)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every log line now meets EPIPE
+    proc = subprocess.run([helpers.MEMC_LOAD] + mc.opts() + ["-w", "2"] + [str(p) for p in paths],
+                          stderr=write_end, stdout=subprocess.DEVNULL, timeout=60)
+    os.close(write_end)
+    assert proc.returncode == 0
+    for p in paths:
+        assert dot(p).exists()
+    assert len(mc.keys()["gaid"]) == 400
