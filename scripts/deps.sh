@@ -6,10 +6,11 @@ set -eu
 # build: compiler, pkg-config and the three libraries (with protoc-c)
 # (ISA-L is optional for the build, but the fast inflate path needs it);
 # tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc;
-# bench: gnuplot for the plot
+# bench: gnuplot for the plot; lint: cppcheck, clang-tidy
 PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
 protobuf-c-compiler libisal-dev memcached libcmocka-dev python3 python3-pytest
-python3-protobuf python3-memcache protobuf-compiler mandoc gnuplot-nox"
+python3-protobuf python3-memcache protobuf-compiler mandoc gnuplot-nox
+valgrind cppcheck clang-tidy"
 
 missing=""
 for p in $PACKAGES; do

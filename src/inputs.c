@@ -38,6 +38,12 @@ int inputs_done_name(const char *path, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* GCC 12's -fanalyzer reports each strdup() stored in list[kept] as leaked:
+ * it loses track of pointers stored in a heap array at a variable index. */
+#if defined(__GNUC__) && __GNUC__ >= 10 && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 /* Append copies of the names in SRC that do not start with '.'. */
 static int keep_undotted(char **src, size_t nsrc, char ***files, size_t *n)
 {
@@ -61,6 +67,9 @@ static int keep_undotted(char **src, size_t nsrc, char ***files, size_t *n)
 	*n = kept;
 	return 0;
 }
+#if defined(__GNUC__) && __GNUC__ >= 10 && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 int inputs_collect(const struct config *cfg, char ***files, size_t *n, char *err, size_t errlen)
 {

@@ -52,6 +52,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	localtime_r(&now, &tm);
 	n = 0;
 	if (log_erase) {
+		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): bytes, not a string */
 		memcpy(line, "\r\033[K", 4);
 		n = 4;
 	}
@@ -66,6 +67,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if ((size_t)m >= sizeof(line) - n - 1) {
 		/* Cut, visibly, rather than split one message over several writes. */
 		n = sizeof(line) - 5;
+		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): as above */
 		memcpy(line + n, "...", 3);
 		n += 3;
 	} else {

@@ -71,6 +71,7 @@ void progress_show(const struct progress_view *v, int force)
 	if (!force && now - last_draw < REDRAW_SECONDS)
 		return;
 	last_draw = now;
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): progress_format ends it */
 	memcpy(line, "\r\033[K", 4);
 	progress_format(line + 4, sizeof(line) - 4, v);
 	put(line, strlen(line));

@@ -127,7 +127,6 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 	      const uint8_t *value, size_t valuelen)
 {
 	struct dest *d = &sink->dest[type];
-	memcached_return_t rc = MEMCACHED_FAILURE;
 	char why[256] = "no attempt made";
 
 	if (d->pl != NULL) {
@@ -139,7 +138,8 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 		return;
 	}
 	for (int attempt = 1; attempt <= sink->attempts; attempt++) {
-		rc = memcached_set(d->mc, key, keylen, (const char *)value, valuelen, 0, 0);
+		memcached_return_t rc =
+		    memcached_set(d->mc, key, keylen, (const char *)value, valuelen, 0, 0);
 		if (rc == MEMCACHED_SUCCESS) {
 			sink->stats.stored++;
 			return;
