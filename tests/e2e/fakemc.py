@@ -3,6 +3,7 @@ command to test what the loader does when a server drops the connection,
 rejects records, or answers nonsense. Real memcached cannot be made to do
 these on cue. Listens on 127.0.0.1 only."""
 
+import re
 import socket
 import threading
 
@@ -80,4 +81,103 @@ class FakeMemcached:
 
     def close(self):
         self.closing = True
+        self.sock.close()
+
+
+class StrictMemcached:
+    """A validating stand-in for memcached that checks every byte on the wire.
+
+    The only command allowed is exactly
+
+        set <key> 0 0 <len>\\r\\n<len bytes>\\r\\n
+
+    with a key of 1 to 250 bytes, each 0x21..0x7e or 0x80..0xff (no space,
+    no control byte), and <len> a plain decimal number, plus `quit\\r\\n`
+    (libmemcached says it before closing; counted in .quits, and the server
+    closes the connection as memcached does). Anything else is a
+    protocol violation: it is recorded in .violations (the raw command line,
+    cut to 200 bytes) and answered ERROR, as memcached would, and the server
+    reads on from the next "\\r\\n". A good set is stored in .store (the last
+    value per key) and answered STORED."""
+
+    COMMAND = re.compile(rb"set ([\x21-\x7e\x80-\xff]{1,250}) 0 0 (0|[1-9][0-9]{0,8})")
+
+    def __init__(self):
+        self.store = {}
+        self.sets = 0
+        self.quits = 0
+        self.violations = []
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _violation(self, conn, what):
+        with self.lock:
+            self.violations.append(what[:200])
+        conn.sendall(b"ERROR\r\n")
+
+    def _serve(self, conn):
+        try:
+            self._converse(conn)
+        except OSError:
+            pass
+
+    def _converse(self, conn):
+        buf = b""
+        with conn:
+            while True:
+                while b"\r\n" not in buf:
+                    if len(buf) > 4096:  # no command line is this long
+                        self._violation(conn, buf)
+                        buf = b""
+                    data = conn.recv(65536)
+                    if not data:
+                        if buf:
+                            with self.lock:
+                                self.violations.append(b"unterminated at close: " + buf[:200])
+                        return
+                    buf += data
+                line, buf = buf.split(b"\r\n", 1)
+                if line == b"quit":
+                    with self.lock:
+                        self.quits += 1
+                    return
+                m = self.COMMAND.fullmatch(line)
+                if not m:
+                    self._violation(conn, line)
+                    continue
+                size = int(m.group(2))
+                while len(buf) < size + 2:
+                    data = conn.recv(65536)
+                    if not data:
+                        with self.lock:
+                            self.violations.append(b"data cut short: " + line[:200])
+                        return
+                    buf += data
+                value, end, buf = buf[:size], buf[size:size + 2], buf[size + 2:]
+                if end != b"\r\n":
+                    self._violation(conn, b"data block not ended by CRLF: " + line)
+                    continue
+                with self.lock:
+                    self.store[m.group(1)] = value
+                    self.sets += 1
+                conn.sendall(b"STORED\r\n")
+
+    def close(self):
         self.sock.close()

@@ -149,11 +149,16 @@ class Result:
 class Run:
     """memc_load running in the background; its stderr is read as it comes."""
 
-    def __init__(self, args, env=None, cwd=None):
+    def __init__(self, args, env=None, cwd=None, wrapper=()):
+        """wrapper: argv run in front of memc_load (setpriv, valgrind), which
+        must exec it in the same process."""
         self._dir = tempfile.mkdtemp(prefix="memc_load-run.")
         self._report = os.path.join(self._dir, "report.json")
         self.proc = subprocess.Popen(
-            [PYTHON, "-c", REAPER, self._report, MEMC_LOAD] + [str(a) for a in args],
+            [PYTHON, "-c", REAPER, self._report]
+            + [str(a) for a in wrapper]
+            + [MEMC_LOAD]
+            + [str(a) for a in args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -381,3 +386,33 @@ class Stalled:
 
     def close(self):
         self.sock.close()
+
+
+def memcached_on(port, extra_args=()):
+    """Start a memcached of our own on this very port (to restart one that
+    was killed); a Server. Stop it with memcached.stop([server.pid])."""
+    cmd = [memcached.MEMCACHED] + memcached.BASE_ARGS + ["-p", str(port)] + list(extra_args)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err, start_new_session=True)
+        try:
+            ready, why = memcached._wait_ready(proc, port, err)
+        except BaseException:
+            memcached._stop_pid(proc.pid, proc)
+            raise
+    if not ready:
+        memcached._stop_pid(proc.pid, proc)
+        raise RuntimeError(why)
+    memcached._procs[proc.pid] = proc
+    return Server(port, proc.pid)
+
+
+def kill_memcached(server):
+    """SIGKILL one memcached we started and reap it: its memory is gone."""
+    proc = memcached._procs.pop(server.pid, None)
+    try:
+        os.kill(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if proc is not None:
+        proc.wait(10)

@@ -1,0 +1,413 @@
+"""Faults the other test files do not cover: a memcached killed in the middle
+of a file and restarted on the same port, one that runs out of memory, a
+directory or a damaged deflate stream given as a file, and, run as user
+nobody because root ignores permissions, an unreadable file and a rename
+that fails in a read-only directory.
+
+Every test asserts the exit status, which files were renamed, that
+processed + errors equals the parsed (non-blank) lines of each Finished
+line, that every renamed file's keys are all stored (but for what a killed
+memcached lost with its memory, which no client can prevent: see
+test_server_killed_after_acknowledging_...), and (helpers.Run) that
+no process is left behind; a run is killed and fails the test only after
+attempts x timeout plus the backoff plus a generous margin."""
+
+import gzip
+import os
+import pathlib
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import time
+
+import pytest
+
+import memcached
+from helpers import (TYPES, Run, Server, dot, kill_memcached, memcached_on, run,
+                     write_gz)
+
+NAMES = ["20170929000000.tsv.gz", "20170929000100.tsv.gz", "20170929000200.tsv.gz",
+         "20170929000300.tsv.gz"]
+
+
+def esc(path):
+    return re.escape(str(path))
+
+
+def hang_bound(attempts, timeout_ms):
+    """Seconds after which a run counts as hung: every attempt's timeout,
+    every backoff pause (50 ms doubling, at most 1 s), and a margin."""
+    pauses = sum(min(50 << i, 1000) for i in range(attempts))
+    return attempts * timeout_ms / 1000.0 + pauses / 1000.0 + 30
+
+
+def key_lines(dev_type, tag, n, apps="1,2,3"):
+    """(lines, keys) of n valid lines with keys of their own, in file order."""
+    keys = [("%s:%s-%d" % (dev_type, tag, i)).encode() for i in range(n)]
+    lines = ["%s\t%s-%d\t1.5\t2.5\t%s" % (dev_type, tag, i, apps) for i in range(n)]
+    return lines, keys
+
+
+def check_counts(res, path):
+    """The Finished line of path, checked: processed + errors == parsed lines."""
+    f = res.finished(path)
+    assert f is not None, "no Finished line for %s\n%r" % (path, res)
+    assert f["processed"] + f["errors"] == f["lines"] - f["blank"], (path, f)
+    return f
+
+
+def assert_failed(res, path, reason=None):
+    want = r"\] E %s failed: %s; not renamed$" % (esc(path), reason or ".+")
+    assert len(res.grep(want)) == 1, "want %r\n%r" % (want, res)
+    assert not dot(path).exists()
+
+
+def assert_held_back(res, path, blocker):
+    want = r"\] W Held back %s: earlier file %s was not " % (esc(path), esc(blocker))
+    assert len(res.grep(want)) == 1, "want %r\n%r" % (want, res)
+    assert path.exists() and not dot(path).exists(), "%s must not be renamed" % path
+
+
+@pytest.fixture
+def own_server():
+    """A memcached of this test's own, which it may kill; stopped after."""
+    started = []
+
+    def start(extra=()):
+        [(port, pid)] = memcached.start(1, list(extra))
+        started.append(pid)
+        return Server(port, pid)
+
+    yield start, started
+    for pid in started:  # SIGKILL: nothing to keep, and faster than SIGTERM
+        kill_memcached(Server(0, pid))
+
+
+# -- a memcached killed in the middle of a file and restarted --------------
+
+
+@pytest.mark.parametrize("mode", ["pipelined", "serial"])
+def test_server_killed_before_it_answered_and_restarted_gets_every_record(
+        mc, tmp_path, own_server, mode):
+    """Deterministic: the idfa server is stopped (SIGSTOP) before the run, so
+    it acknowledges nothing; it is killed with SIGKILL while the worker is in
+    the middle of the file (gaid records done, idfa records in flight, the
+    rest unread) and restarted on the same port. Nothing it acknowledged can
+    have been lost, so the file must load completely, be renamed, and every
+    key must be readable afterwards."""
+    start, started = own_server
+    idfa = start()
+    gaid_lines, gaid_keys = key_lines("gaid", "before", 2000)
+    idfa_lines, idfa_keys = key_lines("idfa", "killed", 3000)
+    adid_lines, adid_keys = key_lines("adid", "after", 2000)
+    path = write_gz(tmp_path / NAMES[0], gaid_lines + idfa_lines + adid_lines)
+
+    os.kill(idfa.pid, signal.SIGSTOP)
+    attempts, timeout = 10, 500
+    if mode == "serial":  # its failed attempts are logged at debug level
+        extra = ["--serial", "-v"]
+        first_failure = r"\] D %s: attempt 1 of 10 failed" % re.escape(idfa.addr)
+    else:
+        extra = ["-w", "1"]
+        first_failure = r"\] W %s: no reply within 500 ms \(attempt 1 of 10\)" % re.escape(
+            idfa.addr)
+    r = Run(mc.opts(idfa=idfa.addr)
+            + extra + ["-a", attempts, "--timeout", timeout, str(path)])
+    restarted = None
+    try:
+        # The worker waited --timeout for a reply, gave up the connection
+        # and is about to dial again: the server holds records, acked none.
+        r.wait_for(first_failure)
+        kill_memcached(idfa)
+        started.remove(idfa.pid)
+        restarted = memcached_on(idfa.port)
+        started.append(restarted.pid)
+        res = r.finish(hang_bound(attempts, timeout))
+    finally:
+        r.kill()
+
+    assert res.rc == 0, res
+    f = check_counts(res, path)
+    assert (f["lines"], f["processed"], f["errors"]) == (7000, 7000, 0), res
+    assert res.renamed() == [str(path)]
+    assert dot(path).exists() and not path.exists()
+    assert not res.grep(r"giving up"), res
+    assert len(restarted.get_many(idfa_keys)) == len(idfa_keys)
+    assert len(mc.get("gaid", gaid_keys)) == len(gaid_keys)
+    assert len(mc.get("adid", adid_keys)) == len(adid_keys)
+
+
+def test_server_killed_after_acknowledging_loses_exactly_what_it_acknowledged(
+        mc, tmp_path, own_server):
+    """The realistic crash: the server has acknowledged (and stored) part of
+    the file when it is killed, and a restarted memcached starts empty. The
+    worker sends again what was not acknowledged, so the file loads and is
+    renamed, but what the dead server had acknowledged is gone with its
+    memory: delivery is at least once to a server, not past its crash.
+
+    Deterministic: the input is a FIFO fed by the test, so the worker is in
+    the middle of the file for certain when the server dies (the second
+    half is written only after the restart). Replies come in order, so the
+    restarted server must hold exactly a suffix of the file's keys: all of
+    the second half, and nothing the old server had stored when it was
+    killed, but for at most the 1024 records in flight, whose replies the
+    worker may not have read before it sent them again."""
+    start, started = own_server
+    idfa = start()
+    half = 20000
+    lines, keys = key_lines("idfa", "crash", 2 * half)
+    members = [gzip.compress("".join(l + "\n" for l in part).encode(), 1)
+               for part in (lines[:half], lines[half:])]
+    path = tmp_path / NAMES[0]
+    os.mkfifo(path)
+    second_half = threading.Event()
+
+    def feed():
+        try:
+            with open(path, "wb") as fifo:
+                fifo.write(members[0])
+                fifo.flush()
+                if second_half.wait(60):
+                    fifo.write(members[1])
+        except OSError:
+            pass  # the run was killed: the test fails on its own
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    attempts, timeout = 10, 500
+    r = Run(mc.opts(idfa=idfa.addr)
+            + ["-w", "1", "-a", attempts, "--timeout", timeout, str(path)])
+    restarted = None
+    try:
+        # Records of the first half that are still queued (less than one
+        # 64 KiB send) wait for more input; half of them is surely stored.
+        deadline = time.monotonic() + 30
+        while True:
+            stored = int(idfa.stats()["curr_items"])
+            if stored >= half // 2:
+                break
+            assert time.monotonic() < deadline, "the server got no records\n" + r.err_text()
+            time.sleep(0.005)
+        kill_memcached(idfa)
+        started.remove(idfa.pid)
+        restarted = memcached_on(idfa.port)
+        started.append(restarted.pid)
+        second_half.set()
+        res = r.finish(hang_bound(attempts, timeout))
+    finally:
+        second_half.set()
+        r.kill()
+        feeder.join(10)
+
+    assert res.rc == 0, res
+    f = check_counts(res, path)
+    assert (f["lines"], f["processed"], f["errors"]) == (2 * half, 2 * half, 0), res
+    assert res.grep(r"\] W %s: .*\(attempt 1 of 10\)" % re.escape(idfa.addr)), res
+    assert res.renamed() == [str(path)]
+    held = restarted.keys()
+    first = len(keys) - len(held)
+    assert held == set(keys[first:]), "the restarted server does not hold a suffix of the file"
+    # The worker had acknowledged all but at most 1024 (its window) of what
+    # the server held; those records were lost with the server.
+    assert stored - 1024 <= first <= half, (stored, first)
+
+
+# -- a memcached that rejects writes ----------------------------------------
+
+
+@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]], ids=["w2", "serial"])
+def test_server_out_of_memory_rejections_are_counted_exactly(mc, tmp_path, own_server, mode):
+    """-M -m 2: memcached refuses new items once its 2 MB are used instead of
+    evicting (SERVER_ERROR out of memory). Each refused record is a
+    `rejected` error, never retried; `processed` is exactly what can be read
+    back; the file is not renamed and the later one is held back."""
+    start, _ = own_server
+    full = start(["-M", "-m", "2"])
+    big = ",".join(["4000000000"] * 600)  # about 3 KB packed
+    idfa_lines, idfa_keys = key_lines("idfa", "oom", 2000, apps=big)
+    gaid_lines, gaid_keys = key_lines("gaid", "fine", 500)
+    first = write_gz(tmp_path / NAMES[0], idfa_lines + gaid_lines)
+    later_lines, later_keys = key_lines("adid", "later", 50)
+    later = write_gz(tmp_path / NAMES[1], later_lines)
+
+    attempts, timeout = 3, 2000
+    res = run(mc.opts(idfa=full.addr) + mode + ["-a", attempts, "--timeout", timeout,
+                                         "--max-error-rate", "1", str(first), str(later)],
+              timeout=hang_bound(attempts, timeout))
+
+    assert res.rc == 1, res
+    readable = set(full.get_many(idfa_keys))
+    rejected = len(idfa_keys) - len(readable)
+    assert 0 < len(readable) and rejected > 0, "the server was meant to fill up"
+    f = check_counts(res, first)
+    assert f["kinds"] == {"rejected": rejected}, res
+    assert f["processed"] == len(readable) + len(gaid_keys), res
+    assert len(mc.get("gaid", gaid_keys)) == len(gaid_keys)
+    logged = {m.group(1).encode() for m in map(
+        re.compile(r"\] W %s rejected (\S+): " % re.escape(full.addr)).search,
+        res.lines) if m}
+    assert logged == set(idfa_keys) - readable, "the rejected keys logged are not those missing"
+    assert_failed(res, first, r"%d records rejected, 0 undelivered" % rejected)
+    assert first.exists()
+    assert res.renamed() == []
+    check_counts(res, later)
+    assert_held_back(res, later, first)
+    assert len(mc.get("adid", later_keys)) == len(later_keys)
+
+
+# -- file faults not covered by test_rename.py / test_cli.py ----------------
+
+
+def test_directory_given_as_file_fails_it(mc, tmp_path):
+    paths = [tmp_path / n for n in NAMES[:3]]
+    write_gz(paths[0], ["idfa\tdir-one\t1\t2\t3"])
+    paths[1].mkdir()
+    write_gz(paths[2], ["adid\tdir-three\t1\t2\t3"])
+
+    res = run(mc.opts() + ["-w", "2"] + [str(p) for p in paths])
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(paths[0])]
+    assert_failed(res, paths[1], r".*Is a directory")
+    assert paths[1].is_dir()
+    assert_held_back(res, paths[2], paths[1])
+    for p in (paths[0], paths[2]):
+        check_counts(res, p)
+    f = res.finished(paths[1])
+    assert f is None or f["processed"] + f["errors"] == f["lines"] - f["blank"]
+    assert mc.keys()["idfa"] == {b"idfa:dir-one"} and mc.keys()["adid"] == {b"adid:dir-three"}
+
+
+def test_directory_matched_by_the_pattern_fails_it(mc, tmp_path):
+    write_gz(tmp_path / NAMES[0], ["idfa\tpat-one\t1\t2\t3"])
+    (tmp_path / NAMES[1]).mkdir()
+    res = run(mc.opts() + ["-p", str(tmp_path / "*.tsv.gz")])
+    assert res.rc == 1, res
+    assert res.renamed() == [str(tmp_path / NAMES[0])]
+    assert_failed(res, tmp_path / NAMES[1], r".*Is a directory")
+
+
+def corrupt_body(data):
+    """Flip every bit of 64 bytes in the middle of the deflate stream."""
+    mid = len(data) // 2
+    return data[:mid] + bytes(b ^ 0xFF for b in data[mid:mid + 64]) + data[mid + 64:]
+
+
+def bad_header(data):
+    """A gzip magic number with an unknown compression method (not 8)."""
+    return data[:2] + b"\x07" + data[3:]
+
+
+@pytest.mark.parametrize("damage", [corrupt_body, bad_header], ids=["corrupt_body", "bad_header"])
+@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]], ids=["w2", "serial"])
+def test_damaged_gzip_fails_its_file(mc, tmp_path, damage, mode):
+    paths = [tmp_path / n for n in NAMES[:3]]
+    write_gz(paths[0], ["idfa\tdmg-one\t1\t2\t3"])
+    text = "".join("gaid\tdmg-%d-%x\t1.5\t2.5\t%d,%d\n" % (i, i * 7919, i, i * 31)
+                   for i in range(20000)).encode()
+    paths[1].write_bytes(damage(gzip.compress(text, 6)))
+    write_gz(paths[2], ["adid\tdmg-three\t1\t2\t3"])
+
+    res = run(mc.opts() + mode + [str(p) for p in paths])
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(paths[0])]
+    assert_failed(res, paths[1])
+    assert paths[1].exists()
+    f = res.finished(paths[1])
+    assert f is None or f["processed"] + f["errors"] == f["lines"] - f["blank"], res
+    assert_held_back(res, paths[2], paths[1])
+    check_counts(res, paths[2])
+    assert mc.keys()["adid"] == {b"adid:dmg-three"}
+
+
+# -- permissions: run as user nobody ----------------------------------------
+
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+
+
+def _nobody_can_run():
+    if os.geteuid() != 0:
+        return "not root: cannot switch to user nobody"
+    if shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed"
+    return None
+
+
+needs_nobody = pytest.mark.skipif(_nobody_can_run() is not None, reason=str(_nobody_can_run()))
+
+
+@pytest.fixture
+def open_dir():
+    """A directory user nobody can reach and write (pytest's tmp_path is
+    private to root); removed after the test."""
+    d = tempfile.mkdtemp(prefix="memc_load-nobody.")
+    os.chmod(d, 0o777)
+    try:
+        yield pathlib.Path(d)
+    finally:
+        for root, dirs, _ in os.walk(d):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o777)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def readable(path):
+    os.chmod(path, 0o644)
+    return path
+
+
+@needs_nobody
+@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]], ids=["w2", "serial"])
+def test_unreadable_file_fails_with_a_message_naming_it(mc, open_dir, mode):
+    paths = [open_dir / n for n in NAMES[:3]]
+    readable(write_gz(paths[0], ["idfa\tperm-one\t1\t2\t3"]))
+    write_gz(paths[1], ["gaid\tperm-two\t1\t2\t3"])
+    os.chmod(paths[1], 0)
+    readable(write_gz(paths[2], ["adid\tperm-three\t1\t2\t3"]))
+
+    res = run(mc.opts() + mode + [str(p) for p in paths], wrapper=NOBODY)
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(paths[0])]
+    assert dot(paths[0]).exists()
+    assert_failed(res, paths[1], r".*Permission denied")
+    assert paths[1].exists()
+    assert_held_back(res, paths[2], paths[1])
+    check_counts(res, paths[0])
+    check_counts(res, paths[2])
+    keys = mc.keys()
+    assert keys["idfa"] == {b"idfa:perm-one"} and keys["gaid"] == set(), res
+    assert keys["adid"] == {b"adid:perm-three"}, "a held back file is still loaded"
+
+
+@needs_nobody
+@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]], ids=["w2", "serial"])
+def test_rename_that_fails_holds_back_the_later_files(mc, open_dir, mode):
+    """The second file is in a directory nobody may not write: it loads, but
+    cannot be renamed, so it and every later file load again next run."""
+    ro = open_dir / "ro"
+    ro.mkdir()
+    paths = [open_dir / NAMES[0], ro / NAMES[1], open_dir / NAMES[2], open_dir / NAMES[3]]
+    for p, t in zip(paths, TYPES):
+        readable(write_gz(p, ["%s\tren-%s-%d\t1\t2\t3" % (t, p.name[:14], i) for i in range(5)]))
+    os.chmod(ro, 0o555)
+
+    res = run(mc.opts() + mode + [str(p) for p in paths], wrapper=NOBODY)
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(paths[0])]
+    assert dot(paths[0]).exists() and not paths[0].exists()
+    want = r"\] E Cannot rename %s: Permission denied; " % esc(paths[1])
+    assert len(res.grep(want)) == 1, "want %r\n%r" % (want, res)
+    assert paths[1].exists() and not dot(paths[1]).exists()
+    for p in paths[2:]:
+        assert_held_back(res, p, paths[1])
+    for p in paths:
+        f = check_counts(res, p)
+        assert (f["processed"], f["errors"]) == (5, 0), res
+    keys = mc.keys()
+    assert all(len(keys[t]) == 5 for t in TYPES), "every file was loaded"
+    assert len(res.grep(r"\] I Summary: files 4, .*renamed 1, held back 2,")) == 1, res
