@@ -6,11 +6,12 @@ set -eu
 # build: compiler, pkg-config and the three libraries (with protoc-c)
 # (ISA-L is optional for the build, but the fast inflate path needs it);
 # tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc;
-# bench: gnuplot for the plot; lint: cppcheck, clang-tidy
+# bench: gnuplot for the plot; lint: cppcheck, clang-tidy; fuzz: clang with
+# its sanitizer and libFuzzer runtime
 PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
 protobuf-c-compiler libisal-dev memcached libcmocka-dev python3 python3-pytest
 python3-protobuf python3-memcache protobuf-compiler mandoc gnuplot-nox
-valgrind cppcheck clang-tidy"
+valgrind cppcheck clang-tidy clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do
