@@ -8,16 +8,12 @@ import socket
 import threading
 
 
-class FakeMemcached:
-    """policy(conn_no, seq, key) -> "STORED", "SERVER_ERROR ...", "DROP" (close
-    the connection before answering) or any other bytes to send as the reply.
-    conn_no counts connections from 1; seq counts sets on that connection."""
+class _Listener:
+    """A loopback TCP server: accepts connections and hands each, with its
+    number (from 1), to self._serve(conn, number) on a thread of its own."""
 
-    def __init__(self, policy):
-        self.policy = policy
-        self.store = {}
+    def __init__(self):
         self.connections = 0
-        self.replies = {}  # reply word -> how many were sent
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -38,6 +34,22 @@ class FakeMemcached:
                 self.connections += 1
                 number = self.connections
             threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
+
+    def close(self):
+        self.closing = True
+        self.sock.close()
+
+
+class FakeMemcached(_Listener):
+    """policy(conn_no, seq, key) -> "STORED", "SERVER_ERROR ...", "DROP" (close
+    the connection before answering) or any other bytes to send as the reply.
+    conn_no counts connections from 1; seq counts sets on that connection."""
+
+    def __init__(self, policy):
+        self.policy = policy
+        self.store = {}
+        self.replies = {}  # reply word -> how many were sent
+        super().__init__()
 
     def _serve(self, conn, number):
         try:
@@ -79,12 +91,8 @@ class FakeMemcached:
                     self.replies[word] = self.replies.get(word, 0) + 1
                 conn.sendall(reply.encode() + b"\r\n")
 
-    def close(self):
-        self.closing = True
-        self.sock.close()
 
-
-class StrictMemcached:
+class StrictMemcached(_Listener):
     """A validating stand-in for memcached that checks every byte on the wire.
 
     The only command allowed is exactly
@@ -107,32 +115,14 @@ class StrictMemcached:
         self.sets = 0
         self.quits = 0
         self.violations = []
-        self.connections = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _violation(self, conn, what):
         with self.lock:
             self.violations.append(what[:200])
         conn.sendall(b"ERROR\r\n")
 
-    def _serve(self, conn):
+    def _serve(self, conn, number):
         try:
             self._converse(conn)
         except OSError:
@@ -178,6 +168,3 @@ class StrictMemcached:
                     self.store[m.group(1)] = value
                     self.sets += 1
                 conn.sendall(b"STORED\r\n")
-
-    def close(self):
-        self.sock.close()
