@@ -18,6 +18,7 @@ enum long_only {
 	OPT_DRY,
 	OPT_SERIAL,
 	OPT_NO_PROGRESS,
+	OPT_STATS_JSON,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
 	{"log", required_argument, NULL, 'l'},
 	{"serial", no_argument, NULL, OPT_SERIAL},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -73,6 +75,7 @@ void cli_help(FILE *out)
 	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
+	      "      --stats-json FILE   write each file's counts and the totals to FILE as JSON\n"
 	      "      --serial            the serial reference algorithm (benchmark baseline)\n"
 	      "      --no-progress       no status line on a terminal\n"
 	      "  -q, --quiet             log warnings and errors only (and no status line)\n"
@@ -225,6 +228,9 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			break;
 		case OPT_NO_PROGRESS:
 			cfg->no_progress = 1;
+			break;
+		case OPT_STATS_JSON:
+			cfg->stats_json = optarg;
 			break;
 		case 'q':
 			cfg->verbosity = -1;

@@ -31,6 +31,7 @@ struct config {
 	int self_test;
 	int serial;
 	int no_progress;
+	const char *stats_json; /* write per-file and total counts there, or NULL */
 };
 
 #endif
