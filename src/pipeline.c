@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +98,47 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return n;
 }
 
+/* Finish a non-blocking connect on FD within the timeout: 0 or an errno. */
+static int connect_wait(struct pipeline *p, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	int err = 0;
+	socklen_t errlen = sizeof(err);
+
+	if (connect(fd, sa, salen) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EAGAIN)
+		return errno;
+	if (wait_fd(fd, POLLOUT, p->timeout_ms) <= 0)
+		return ETIMEDOUT;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
+		return errno;
+	return err;
+}
+
+/* Connect to a unix-socket server. 0, or -1 with a reason in WHY. */
+static int dial_unix(struct pipeline *p, char *why, size_t whylen)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err;
+
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* cli.c has checked that the path fits. */
+	size_t n = strnlen(p->addr->host, sizeof(sun.sun_path) - 1);
+	memcpy(sun.sun_path, p->addr->host, n);
+	err = connect_wait(p, fd, (const struct sockaddr *)&sun, sizeof(sun));
+	if (err != 0) {
+		snprintf(why, whylen, "connect: %s", strerror(err));
+		close(fd);
+		return -1;
+	}
+	p->fd = fd;
+	return 0;
+}
+
 /* Connect to the server within the timeout. 0, or -1 with a reason in WHY. */
 static int dial(struct pipeline *p, char *why, size_t whylen)
 {
@@ -106,6 +148,8 @@ static int dial(struct pipeline *p, char *why, size_t whylen)
 	char port[16];
 	int rc;
 
+	if (p->addr->is_unix)
+		return dial_unix(p, why, whylen);
 	snprintf(port, sizeof(port), "%u", p->addr->port);
 	rc = getaddrinfo(p->addr->host, port, &hints, &res);
 	if (rc != 0) {
@@ -116,22 +160,12 @@ static int dial(struct pipeline *p, char *why, size_t whylen)
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 				ai->ai_protocol);
-		int err = 0;
-		socklen_t errlen = sizeof(err);
 
 		if (fd < 0) {
 			snprintf(why, whylen, "socket: %s", strerror(errno));
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			if (errno != EINPROGRESS)
-				/* NOLINTNEXTLINE(bugprone-branch-clone): another call's errno */
-				err = errno;
-			else if (wait_fd(fd, POLLOUT, p->timeout_ms) <= 0)
-				err = ETIMEDOUT;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
-				err = errno;
-		}
+		int err = connect_wait(p, fd, ai->ai_addr, ai->ai_addrlen);
 		if (err != 0) {
 			snprintf(why, whylen, "connect: %s", strerror(err));
 			close(fd);

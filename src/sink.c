@@ -1,11 +1,17 @@
-/* sink.c -- route records to their server: pipelined (pipeline.c) in the
- * workers, or with --serial one synchronous libmemcached set per record, as
- * the original script did, to serve as the benchmark baseline. */
+/* sink.c -- route records to the server of their key: pipelined
+ * (pipeline.c) in the workers, or with --serial one synchronous
+ * libmemcached set per record, as the original script did, to serve as the
+ * benchmark baseline.
+ *
+ * Each device type has a pool of servers. libmemcached decides which server
+ * a key belongs to, with MEMCACHED_BEHAVIOR_KETAMA over the servers in the
+ * order given, so any libmemcached client configured the same way reads the
+ * keys back. Pipelined workers use the handle only to hash keys; each
+ * server has its own pipeline, and fails on its own. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmemcached/memcached.h>
 
@@ -15,17 +21,17 @@
 #include "sink.h"
 
 struct dest {
-	struct pipeline *pl; /* pipelined, or else: */
-	memcached_st *mc;
-	const struct server_addr *addr;
-	int down; /* failed a record on every attempt: fail the rest at once */
+	const struct server_pool *pool;
+	memcached_st *mc;                /* hashes keys; with --serial, also sets */
+	struct pipeline *pl[MAX_POOL];   /* pipelined: one per server */
+	int down[MAX_POOL];              /* --serial: gave up on that server */
 };
 
 struct sink {
 	struct dest dest[DEV_TYPES];
 	int attempts;
 	int timeout_ms;
-	struct sink_stats stats;
+	struct sink_stats stats; /* --serial's counts; pipelines keep their own */
 };
 
 const char *sink_backend(void)
@@ -44,13 +50,16 @@ static int set_behaviors(memcached_st *mc, int timeout_ms)
 	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, ms) != MEMCACHED_SUCCESS ||
 	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_SND_TIMEOUT, ms * 1000) != MEMCACHED_SUCCESS ||
 	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT, ms * 1000) != MEMCACHED_SUCCESS ||
-	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1) != MEMCACHED_SUCCESS)
+	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1) != MEMCACHED_SUCCESS ||
+	    /* The pool's key distribution, which readers must configure alike. */
+	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_KETAMA, 1) != MEMCACHED_SUCCESS)
 		return -1;
 	return 0;
 }
 
-/* A fresh handle for D: libmemcached keeps a failed server disabled for a
- * while, and a retry must really reconnect, so a failure replaces the handle. */
+/* A fresh handle over D's pool: libmemcached keeps a failed server disabled
+ * for a while, and a retry must really reconnect, so with --serial a
+ * failure replaces the handle. */
 static int dest_connect(struct dest *d, int timeout_ms, char *err, size_t errlen)
 {
 	if (d->mc != NULL)
@@ -60,12 +69,20 @@ static int dest_connect(struct dest *d, int timeout_ms, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (set_behaviors(d->mc, timeout_ms) < 0 ||
-	    memcached_server_add(d->mc, d->addr->host, (in_port_t)d->addr->port) != MEMCACHED_SUCCESS) {
-		snprintf(err, errlen, "%s: %s", d->addr->spec, memcached_last_error_message(d->mc));
-		return -1;
+	if (set_behaviors(d->mc, timeout_ms) < 0)
+		goto fail;
+	for (int i = 0; i < d->pool->n; i++) {
+		const struct server_addr *a = &d->pool->addr[i];
+		memcached_return_t rc =
+		    a->is_unix ? memcached_server_add_unix_socket(d->mc, a->host)
+			       : memcached_server_add(d->mc, a->host, (in_port_t)a->port);
+		if (rc != MEMCACHED_SUCCESS)
+			goto fail;
 	}
 	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", d->pool->spec, memcached_last_error_message(d->mc));
+	return -1;
 }
 
 struct sink *sink_open(const struct config *cfg, char *err, size_t errlen)
@@ -80,19 +97,23 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen)
 	sink->timeout_ms = cfg->timeout_ms;
 	for (int t = 0; t < DEV_TYPES; t++) {
 		struct dest *d = &sink->dest[t];
-		d->addr = &cfg->servers[t];
-		if (!cfg->serial) {
-			d->pl = pipeline_new(d->addr, cfg->timeout_ms, cfg->attempts);
-			if (d->pl != NULL)
-				continue;
-			snprintf(err, errlen, "out of memory");
-		} else if (dest_connect(d, cfg->timeout_ms, err, errlen) == 0) {
+		d->pool = &cfg->servers[t];
+		if (dest_connect(d, cfg->timeout_ms, err, errlen) < 0)
+			goto fail;
+		if (cfg->serial)
 			continue;
+		for (int i = 0; i < d->pool->n; i++) {
+			d->pl[i] = pipeline_new(&d->pool->addr[i], cfg->timeout_ms, cfg->attempts);
+			if (d->pl[i] == NULL) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
 		}
-		sink_close(sink);
-		return NULL;
 	}
 	return sink;
+fail:
+	sink_close(sink);
+	return NULL;
 }
 
 /* The server answered and said no: retrying the same record cannot help. */
@@ -123,17 +144,14 @@ static void describe_failure(memcached_st *mc, memcached_return_t rc, char *buf,
 		snprintf(buf, size, "%s", memcached_strerror(mc, rc));
 }
 
-void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
-	      const uint8_t *value, size_t valuelen)
+/* --serial: one set, retried on the same server up to the attempts. */
+static void put_serial(struct sink *sink, struct dest *d, int server, const char *key,
+		       size_t keylen, const uint8_t *value, size_t valuelen)
 {
-	struct dest *d = &sink->dest[type];
+	const char *spec = d->pool->addr[server].spec;
 	char why[256] = "no attempt made";
 
-	if (d->pl != NULL) {
-		pipeline_put(d->pl, key, keylen, value, valuelen);
-		return;
-	}
-	if (d->down) {
+	if (d->down[server]) {
 		sink->stats.failed++;
 		return;
 	}
@@ -144,15 +162,13 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 			sink->stats.stored++;
 			return;
 		}
+		describe_failure(d->mc, rc, why, sizeof(why));
 		if (is_rejection(rc)) {
 			sink->stats.rejected++;
-			describe_failure(d->mc, rc, why, sizeof(why));
-			log_warn("%s rejected %.*s: %s", d->addr->spec, (int)keylen, key, why);
+			log_warn("%s rejected %.*s: %s", spec, (int)keylen, key, why);
 			return;
 		}
-		describe_failure(d->mc, rc, why, sizeof(why));
-		log_debug("%s: attempt %d of %d failed: %s", d->addr->spec, attempt,
-			  sink->attempts, why);
+		log_debug("%s: attempt %d of %d failed: %s", spec, attempt, sink->attempts, why);
 		if (attempt == sink->attempts)
 			break;
 		backoff_sleep(backoff_ms(attempt));
@@ -160,30 +176,46 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 			break;
 	}
 	sink->stats.failed++;
-	d->down = 1;
-	log_error("%s: giving up after %d attempts: %s; its remaining records fail",
-		  d->addr->spec, sink->attempts, why);
+	d->down[server] = 1;
+	log_error("%s: giving up after %d attempts: %s; its remaining records fail", spec,
+		  sink->attempts, why);
+}
+
+void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
+	      const uint8_t *value, size_t valuelen)
+{
+	struct dest *d = &sink->dest[type];
+	int server = d->pool->n > 1 ? (int)memcached_generate_hash(d->mc, key, keylen) : 0;
+
+	if (server < 0 || server >= d->pool->n)
+		server = 0; /* cannot happen: the continuum only holds the pool */
+	if (d->pl[server] != NULL)
+		pipeline_put(d->pl[server], key, keylen, value, valuelen);
+	else
+		put_serial(sink, d, server, key, keylen, value, valuelen);
 }
 
 void sink_flush(struct sink *sink)
 {
 	for (int t = 0; t < DEV_TYPES; t++)
-		if (sink->dest[t].pl != NULL)
-			pipeline_flush(sink->dest[t].pl);
+		for (int i = 0; i < MAX_POOL; i++)
+			if (sink->dest[t].pl[i] != NULL)
+				pipeline_flush(sink->dest[t].pl[i]);
 }
 
 void sink_get_stats(const struct sink *sink, struct sink_stats *out)
 {
 	*out = sink->stats;
-	for (int t = 0; t < DEV_TYPES; t++) {
-		struct pipeline_stats ps;
-		if (sink->dest[t].pl == NULL)
-			continue;
-		pipeline_get_stats(sink->dest[t].pl, &ps);
-		out->stored += ps.stored;
-		out->rejected += ps.rejected;
-		out->failed += ps.failed;
-	}
+	for (int t = 0; t < DEV_TYPES; t++)
+		for (int i = 0; i < MAX_POOL; i++) {
+			struct pipeline_stats ps;
+			if (sink->dest[t].pl[i] == NULL)
+				continue;
+			pipeline_get_stats(sink->dest[t].pl[i], &ps);
+			out->stored += ps.stored;
+			out->rejected += ps.rejected;
+			out->failed += ps.failed;
+		}
 }
 
 void sink_close(struct sink *sink)
@@ -193,7 +225,8 @@ void sink_close(struct sink *sink)
 	for (int t = 0; t < DEV_TYPES; t++) {
 		if (sink->dest[t].mc)
 			memcached_free(sink->dest[t].mc);
-		pipeline_free(sink->dest[t].pl);
+		for (int i = 0; i < MAX_POOL; i++)
+			pipeline_free(sink->dest[t].pl[i]);
 	}
 	free(sink);
 }

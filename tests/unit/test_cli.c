@@ -39,11 +39,11 @@ static void defaults(void **state)
 	assert_int_equal(cfg.attempts, 3);
 	assert_int_equal(cfg.timeout_ms, 1000);
 	assert_true(cfg.max_error_rate == 0.01);
-	assert_string_equal(cfg.servers[DEV_IDFA].host, "127.0.0.1");
-	assert_int_equal(cfg.servers[DEV_IDFA].port, 33013);
-	assert_int_equal(cfg.servers[DEV_GAID].port, 33014);
-	assert_int_equal(cfg.servers[DEV_ADID].port, 33015);
-	assert_int_equal(cfg.servers[DEV_DVID].port, 33016);
+	assert_string_equal(cfg.servers[DEV_IDFA].addr[0].host, "127.0.0.1");
+	assert_int_equal(cfg.servers[DEV_IDFA].addr[0].port, 33013);
+	assert_int_equal(cfg.servers[DEV_GAID].addr[0].port, 33014);
+	assert_int_equal(cfg.servers[DEV_ADID].addr[0].port, 33015);
+	assert_int_equal(cfg.servers[DEV_DVID].addr[0].port, 33016);
 	assert_false(cfg.dry || cfg.serial || cfg.self_test);
 	assert_null(cfg.log_path);
 	assert_int_equal(cfg.nfiles, 0);
@@ -63,12 +63,12 @@ static void every_option(void **state)
 	assert_int_equal(cfg.workers, 8);
 	assert_int_equal(cfg.attempts, 5);
 	assert_int_equal(cfg.timeout_ms, 250);
-	assert_string_equal(cfg.servers[DEV_IDFA].host, "10.0.0.1");
-	assert_int_equal(cfg.servers[DEV_IDFA].port, 1);
-	assert_string_equal(cfg.servers[DEV_GAID].host, "h");
-	assert_string_equal(cfg.servers[DEV_ADID].spec, "localhost:3");
-	assert_string_equal(cfg.servers[DEV_DVID].host, "::1");
-	assert_int_equal(cfg.servers[DEV_DVID].port, 4);
+	assert_string_equal(cfg.servers[DEV_IDFA].addr[0].host, "10.0.0.1");
+	assert_int_equal(cfg.servers[DEV_IDFA].addr[0].port, 1);
+	assert_string_equal(cfg.servers[DEV_GAID].addr[0].host, "h");
+	assert_string_equal(cfg.servers[DEV_ADID].addr[0].spec, "localhost:3");
+	assert_string_equal(cfg.servers[DEV_DVID].addr[0].host, "::1");
+	assert_int_equal(cfg.servers[DEV_DVID].addr[0].port, 4);
 	assert_true(cfg.max_error_rate == 0.5);
 	assert_true(cfg.dry && cfg.serial);
 	assert_string_equal(cfg.log_path, "log.txt");
@@ -76,6 +76,25 @@ static void every_option(void **state)
 	assert_int_equal(cfg.nfiles, 2);
 	assert_string_equal(cfg.files[0], "a.gz");
 	assert_string_equal(cfg.files[1], "b.gz");
+}
+
+static void server_pools(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--idfa", "10.0.0.1:1,[::1]:11211,/run/mc.sock", "--gaid",
+			       "[fe80::1]:2"),
+			 CLI_RUN);
+	assert_int_equal(cfg.servers[DEV_IDFA].n, 3);
+	assert_string_equal(cfg.servers[DEV_IDFA].spec, "10.0.0.1:1,[::1]:11211,/run/mc.sock");
+	assert_string_equal(cfg.servers[DEV_IDFA].addr[1].host, "::1");
+	assert_int_equal(cfg.servers[DEV_IDFA].addr[1].port, 11211);
+	assert_true(cfg.servers[DEV_IDFA].addr[2].is_unix);
+	assert_string_equal(cfg.servers[DEV_IDFA].addr[2].host, "/run/mc.sock");
+	assert_false(cfg.servers[DEV_IDFA].addr[0].is_unix);
+	assert_string_equal(cfg.servers[DEV_GAID].addr[0].host, "fe80::1");
+	assert_int_equal(cfg.servers[DEV_ADID].n, 1);
 }
 
 static void original_long_names(void **state)
@@ -144,6 +163,15 @@ static void bad_values(void **state)
 	EXPECT_ERROR("port", "--adid", "h:65536");
 	EXPECT_ERROR("port", "--dvid", "h:");
 	EXPECT_ERROR("port", "--dvid", "h:+1");
+	EXPECT_ERROR("empty entry", "--idfa", "h:1,,h:2");
+	EXPECT_ERROR("empty entry", "--idfa", "h:1,");
+	EXPECT_ERROR("given twice", "--idfa", "h:1,h:1");
+	EXPECT_ERROR("[ADDRESS]:PORT", "--idfa", "[::1:5");
+	EXPECT_ERROR("[ADDRESS]:PORT", "--idfa", "[]:5");
+	EXPECT_ERROR("port", "--idfa", "[::1]:x");
+	EXPECT_ERROR("socket path too long", "--idfa",
+		     "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	EXPECT_ERROR("option '--dry' takes no value", "--dry=1");
 	EXPECT_ERROR("option '--test' takes no value", "--test=1");
 	EXPECT_ERROR("unknown option '--dryrun'", "--dryrun");
@@ -155,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),         cmocka_unit_test(every_option),
+		cmocka_unit_test(server_pools),
 		cmocka_unit_test(original_long_names), cmocka_unit_test(help_and_version),
 		cmocka_unit_test(bad_values),
 	};
