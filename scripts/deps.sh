@@ -5,12 +5,13 @@ set -eu
 
 # build: compiler, pkg-config and the three libraries (with protoc-c)
 # (ISA-L is optional for the build, but the fast inflate path needs it);
-# tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc;
+# tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc,
+# pylibmc (a second libmemcached client for the pools) and nutcracker (twemproxy);
 # bench: gnuplot for the plot; lint: cppcheck, clang-tidy; fuzz: clang with
 # its sanitizer and libFuzzer runtime
 PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
 protobuf-c-compiler libisal-dev memcached libcmocka-dev python3 python3-pytest
-python3-protobuf python3-memcache protobuf-compiler mandoc gnuplot-nox
+python3-protobuf python3-memcache python3-pylibmc nutcracker protobuf-compiler mandoc gnuplot-nox
 valgrind cppcheck clang-tidy clang libclang-rt-14-dev"
 
 missing=""

@@ -337,8 +337,18 @@ class Server:
 
 
 class _Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection((HOST, port), timeout=10)
+    def __init__(self, port, host=HOST, path=None):
+        """A connection to host:port, or to the unix socket at path."""
+        if path is None:
+            self.sock = socket.create_connection((host, port), timeout=10)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            try:
+                self.sock.connect(path)
+            except BaseException:
+                self.sock.close()
+                raise
         self.buf = b""
 
     def __enter__(self):
@@ -416,3 +426,198 @@ def kill_memcached(server):
         pass
     if proc is not None:
         proc.wait(10)
+
+
+# -- memcached on a unix socket or on ::1, and twemproxy in front of some --
+
+V6_HOST = "::1"
+NUTCRACKER = os.environ.get("NUTCRACKER", "nutcracker")
+
+
+class UnixServer(Server):
+    """A memcached we started on a unix socket only (memcached -s turns
+    TCP off); addr is the socket's path, as memc_load takes it."""
+
+    def __init__(self, path, pid):
+        super().__init__(0, pid)
+        self.path = path
+        self.addr = path
+
+    def _session(self):
+        return _Conn(None, path=self.path)
+
+    def flush(self):
+        _flush(self)
+
+
+class V6Server(Server):
+    """A memcached we started on [::1]:port."""
+
+    def __init__(self, port, pid):
+        super().__init__(port, pid)
+        self.addr = "[%s]:%d" % (V6_HOST, port)
+
+    def _session(self):
+        return _Conn(self.port, host=V6_HOST)
+
+    def flush(self):
+        _flush(self)
+
+
+def _flush(server):
+    with server._session() as c:
+        c.send(b"flush_all\r\n")
+        line = c.readline()
+    if line != b"OK":
+        raise RuntimeError("flush_all on %s answered %r" % (server.addr, line))
+
+
+def ipv6_loopback():
+    """Can this machine bind ::1? (Not in every container.)"""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind((V6_HOST, 0))
+        return True
+    except OSError:
+        return False
+
+
+def _free_port6():
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.bind((V6_HOST, 0))
+        return s.getsockname()[1]
+
+
+def _listens6(pid, port):
+    """Is pid listening on [::1]:port? (/proc/net/tcp6 writes ::1 as four
+    little-endian words.)"""
+    want = "00000000000000000000000001000000:%04X" % port
+    try:
+        with open("/proc/net/tcp6") as f:
+            inodes = {cols[9] for cols in (line.split() for line in f.readlines()[1:])
+                      if cols[1] == want and cols[3] == "0A"}
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
+
+
+def _spawn(cmd, ready):
+    """Start cmd and wait until ready(pid) says it serves: (Popen, None), or
+    (None, why) if it exited first (say, a port taken in the meantime) or
+    did not serve in time."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err, start_new_session=True)
+        deadline = time.monotonic() + memcached.START_TIMEOUT
+        try:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    break
+                if ready(proc.pid):
+                    return proc, None
+                time.sleep(0.02)
+        except BaseException:
+            memcached._stop_pid(proc.pid, proc)
+            raise
+        memcached._stop_pid(proc.pid, proc)
+        err.seek(0)
+        return None, "%s: exit %s: %s" % (
+            " ".join(cmd), proc.returncode, err.read().decode(errors="replace").strip())
+
+
+def _memcached_args(listen):
+    """memcached.BASE_ARGS listening on listen instead of 127.0.0.1."""
+    args = list(memcached.BASE_ARGS)
+    args[args.index("-l") + 1] = listen
+    return [memcached.MEMCACHED] + args
+
+
+def memcached_unix(path):
+    """Start a memcached of our own on a unix socket at path (in a directory
+    of the test's own, mode 0700); a UnixServer. Stop it with
+    memcached.stop([server.pid])."""
+
+    def ready(_pid):
+        try:
+            with _Conn(None, path=path):
+                return True
+        except OSError:
+            return False
+
+    proc, why = _spawn(_memcached_args(HOST) + ["-s", path, "-a", "0700"], ready)
+    if proc is None:
+        raise RuntimeError("cannot start memcached on %s: %s" % (path, why))
+    memcached._procs[proc.pid] = proc
+    return UnixServer(path, proc.pid)
+
+
+def memcached_v6():
+    """Start a memcached of our own on [::1] and a free port; a V6Server.
+    Stop it with memcached.stop([server.pid])."""
+    why = "no attempt"
+    for _ in range(memcached.START_TRIES):
+        port = _free_port6()
+        cmd = _memcached_args(V6_HOST) + ["-p", str(port)]
+        proc, why = _spawn(cmd, lambda pid: _listens6(pid, port))
+        if proc is not None:
+            memcached._procs[proc.pid] = proc
+            return V6Server(port, proc.pid)
+    raise RuntimeError("cannot start memcached on ::1: " + why)
+
+
+class Nutcracker:
+    """twemproxy (Debian's nutcracker) on a free loopback port in front of
+    servers (their HOST:PORT addrs), with ketama over MD5 and no
+    auto-eject. Its stats listener gets a free loopback port too (the
+    default is 0.0.0.0:22222); its config, log and pid file live in
+    workdir. stop() ends exactly the process started here."""
+
+    def __init__(self, servers, workdir):
+        self.workdir = str(workdir)
+        conf = os.path.join(self.workdir, "nutcracker.yml")
+        why = "no attempt"
+        for _ in range(memcached.START_TRIES):
+            port, stats = free_port(), free_port()
+            if port == stats:
+                continue
+            with open(conf, "w") as f:
+                f.write("pool:\n"
+                        "  listen: %s:%d\n"
+                        "  hash: md5\n"
+                        "  distribution: ketama\n"
+                        "  timeout: 5000\n"
+                        "  auto_eject_hosts: false\n"
+                        "  servers:\n" % (HOST, port))
+                for addr in servers:
+                    f.write("    - %s:1\n" % addr)
+            cmd = [NUTCRACKER, "-c", conf, "-s", str(stats), "-a", HOST,
+                   "-o", os.path.join(self.workdir, "nutcracker.log"),
+                   "-p", os.path.join(self.workdir, "nutcracker.pid")]
+            proc, why = _spawn(cmd, lambda pid: memcached._listens(pid, port)
+                               and memcached._listens(pid, stats))
+            if proc is not None:
+                self.proc = proc
+                self.port = port
+                self.addr = "%s:%d" % (HOST, port)
+                # What memc_load stored, read back through the proxy.
+                self.server = Server(port, proc.pid)
+                return
+        raise RuntimeError("cannot start nutcracker: %s\n%s" % (why, self.log()))
+
+    def log(self):
+        try:
+            with open(os.path.join(self.workdir, "nutcracker.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        memcached._stop_pid(self.proc.pid, self.proc)
