@@ -23,6 +23,7 @@
 #include "renameq.h"
 #include "report.h"
 #include "signals.h"
+#include "statsjson.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -44,6 +45,10 @@ struct run {
 	struct file_stats total;
 	size_t ok, failed, high_rate;
 	double started;
+	time_t wall_started;
+	/* With --stats-json, each file's counts and outcome, else NULL. A file
+	 * no worker took stays STATSJSON_NOT_STARTED. */
+	struct statsjson_file *report;
 	struct child *kids; /* worker slots, cfg->workers or fewer */
 	struct pollfd *pfds;
 	int nkids;
@@ -105,11 +110,16 @@ static void rename_ready(struct run *run)
 		char done[4096];
 		int ok = inputs_done_name(path, done, sizeof(done)) == 0 && rename(path, done) == 0;
 
-		if (ok)
+		if (ok) {
 			log_info("Renamed %s to %s", path, done);
-		else
+		} else {
+			int e = errno;
 			log_error("Cannot rename %s: %s; it and the files after it load again next run",
-				  path, strerror(errno));
+				  path, strerror(e));
+			if (run->report)
+				snprintf(run->report[k].st.failure, sizeof(run->report[k].st.failure),
+					 "cannot rename: %s", strerror(e));
+		}
 		renameq_renamed(&run->q, (size_t)k, ok);
 	}
 }
@@ -120,6 +130,7 @@ static void finish_file(struct run *run, size_t idx, const struct file_stats *st
 	const struct config *cfg = run->cfg;
 	const char *path = run->files[idx];
 	int complete = file_stats_complete(st);
+	int high = 0;
 
 	file_stats_add(&run->total, st);
 	if (counted)
@@ -135,7 +146,13 @@ static void finish_file(struct run *run, size_t idx, const struct file_stats *st
 			log_error("%s: High error rate (%.4f > %.4f). Failed load", path, rate,
 				  cfg->max_error_rate);
 			run->high_rate++;
+			high = 1;
 		}
+	}
+	if (run->report) {
+		run->report[idx].st = *st;
+		run->report[idx].status = complete ? STATSJSON_LOADED : STATSJSON_FAILED;
+		run->report[idx].high_error_rate = high;
 	}
 	if (complete) {
 		run->ok++;
@@ -184,6 +201,7 @@ static void worker_main(struct run *run, size_t idx, int fd)
 			close(run->kids[i].fd);
 	free(run->kids);
 	free(run->pfds);
+	free(run->report);
 	renameq_free(&run->q);
 
 	memset(&msg, 0, sizeof(msg));
@@ -418,6 +436,59 @@ static void log_summary(struct run *run)
 		 secs > 0 ? (double)run->total.processed / secs : 0.0);
 }
 
+/* Write the --stats-json report; returns STATUS, or 1 instead of 0 when the
+ * report cannot be written. */
+static int write_stats(struct run *run, int status)
+{
+	struct statsjson_run sr;
+	char err[1024];
+	sigset_t block, old;
+	int rc;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct statsjson_file *f = &run->report[i];
+
+		f->name = run->files[i];
+		if (run->cfg->dry)
+			continue; /* finish_file's LOADED or FAILED stands */
+		switch (run->q.state[i]) {
+		case FILE_RENAMED:
+			f->status = STATSJSON_RENAMED;
+			break;
+		case FILE_FAILED:
+			f->status = STATSJSON_FAILED;
+			break;
+		case FILE_LOADED:
+			f->status = renameq_held_back(&run->q, i) ? STATSJSON_HELD_BACK
+								   : STATSJSON_LOADED;
+			break;
+		case FILE_PENDING:
+			break;
+		}
+	}
+	memset(&sr, 0, sizeof(sr));
+	sr.started = run->wall_started;
+	sr.seconds = clock_seconds() - run->started;
+	sr.exit_status = status;
+	sr.signal = signals_stop_requested();
+	sr.dry = run->cfg->dry;
+	sr.files = run->report;
+	sr.n = run->n;
+	/* A second signal ends the run at once: after the report, not halfway
+	 * through it with a temporary file left behind. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	rc = statsjson_write(run->cfg->stats_json, &sr, err, sizeof(err));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
+		log_error("%s", err);
+		return status == 0 ? 1 : status;
+	}
+	return status;
+}
+
 int supervisor_run(const struct config *cfg, char **files, size_t n)
 {
 	struct run run;
@@ -428,10 +499,14 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 	run.files = files;
 	run.n = n;
 	run.started = clock_seconds();
-	if (renameq_init(&run.q, n) < 0 ||
+	run.wall_started = time(NULL);
+	if (cfg->stats_json)
+		run.report = calloc(n ? n : 1, sizeof(*run.report));
+	if (renameq_init(&run.q, n) < 0 || (cfg->stats_json && run.report == NULL) ||
 	    signals_install(cfg->workers < (long)n ? cfg->workers : (int)n, !cfg->serial) < 0) {
 		log_error("out of memory");
 		renameq_free(&run.q);
+		free(run.report);
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -451,8 +526,11 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 		for (size_t i = 0; i < n; i++)
 			if (run.q.state[i] != FILE_RENAMED)
 				status = 1;
-	renameq_free(&run.q);
 	if (signals_stop_requested())
 		status = 128 + signals_stop_requested();
+	if (cfg->stats_json)
+		status = write_stats(&run, status);
+	renameq_free(&run.q);
+	free(run.report);
 	return status;
 }

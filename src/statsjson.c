@@ -1,0 +1,241 @@
+/* statsjson.c -- the --stats-json report, and its atomic replacement. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "statsjson.h"
+
+const char *statsjson_status_name(enum statsjson_status status)
+{
+	static const char *const names[] = {
+	    "not_started", "loaded", "renamed", "held_back", "failed",
+	};
+	return (unsigned)status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
+}
+
+/* File names are bytes, JSON strings are Unicode. Printable ASCII stands for
+ * itself (quote and backslash escaped); every other byte becomes \u00XX of
+ * its value. The output is plain ASCII, any parser reads it, and each
+ * character's code is one byte of the name, so nothing is lost. */
+static void put_string(FILE *out, const char *s)
+{
+	putc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p > 0x7e)
+			fprintf(out, "\\u%04x", *p);
+		else
+			putc(*p, out);
+	}
+	putc('"', out);
+}
+
+/* The shortest decimal that reads back as V, always with a '.' or an
+ * exponent so a JSON reader sees a float, never an int. */
+static void put_double(FILE *out, double v)
+{
+	char buf[40];
+
+	if (!isfinite(v)) /* JSON has no inf or nan; no count here is ever one */
+		v = 0.0;
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, out);
+	if (strpbrk(buf, ".e") == NULL)
+		fputs(".0", out);
+}
+
+/* Durations to the microsecond: more digits would be noise. */
+static void put_seconds(FILE *out, double v)
+{
+	put_double(out, round(v * 1e6) / 1e6);
+}
+
+/* ISO 8601 local time with the UTC offset: 2017-09-29T00:10:03+03:00. */
+static void put_time(FILE *out, time_t t)
+{
+	struct tm tm;
+	char buf[64];
+	size_t len;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    (len = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
+		fputs("null", out);
+		return;
+	}
+	/* strftime's %z is +hhmm; the extended format wants +hh:mm. */
+	fprintf(out, "\"%.*s:%s\"", (int)(len - 2), buf, buf + len - 2);
+}
+
+static void put_counts(FILE *out, const struct file_stats *st)
+{
+	fprintf(out,
+		"\"lines\": %" PRIu64 ", \"blank\": %" PRIu64 ", \"processed\": %" PRIu64
+		", \"errors\": %" PRIu64 ", \"errors_by_kind\": {",
+		st->lines, st->blank, st->processed, st->errors);
+	for (int k = 0; k < ERR_KINDS; k++)
+		fprintf(out, "%s\"%s\": %" PRIu64, k ? ", " : "", err_kind_name((enum err_kind)k),
+			st->by_kind[k]);
+	fprintf(out,
+		"}, \"apps_dropped\": %" PRIu64 ", \"coords_dropped\": %" PRIu64
+		", \"bytes\": %" PRIu64,
+		st->apps_dropped, st->coords_dropped, st->bytes_in);
+}
+
+static void put_file(FILE *out, const struct statsjson_file *f)
+{
+	fputs("{\"name\": ", out);
+	put_string(out, f->name);
+	fprintf(out, ", \"status\": \"%s\", ", statsjson_status_name(f->status));
+	put_counts(out, &f->st);
+	fputs(", \"seconds\": ", out);
+	put_seconds(out, f->st.seconds);
+	fputs(", \"error_rate\": ", out);
+	put_double(out, file_stats_error_rate(&f->st));
+	fprintf(out,
+		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
+	if (f->status != STATSJSON_FAILED)
+		fputs("null", out);
+	else
+		put_string(out, f->st.failure[0] ? f->st.failure : "unknown error");
+	putc('}', out);
+}
+
+static void put_totals(FILE *out, const struct statsjson_run *run)
+{
+	struct file_stats sum;
+	size_t by_status[STATSJSON_FAILED + 1] = {0};
+	size_t high = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	for (size_t i = 0; i < run->n; i++) {
+		file_stats_add(&sum, &run->files[i].st);
+		if ((unsigned)run->files[i].status <= STATSJSON_FAILED)
+			by_status[run->files[i].status]++;
+		high += run->files[i].high_error_rate != 0;
+	}
+	fprintf(out, "{\"files\": %zu", run->n);
+	for (int s = 0; s <= STATSJSON_FAILED; s++)
+		fprintf(out, ", \"%s\": %zu", statsjson_status_name((enum statsjson_status)s),
+			by_status[s]);
+	fprintf(out, ", \"high_error_rate\": %zu, ", high);
+	put_counts(out, &sum);
+	fputs(", \"error_rate\": ", out);
+	put_double(out, file_stats_error_rate(&sum));
+	putc('}', out);
+}
+
+int statsjson_format(FILE *out, const struct statsjson_run *run)
+{
+	fputs("{\n  \"version\": 1,\n  \"started\": ", out);
+	put_time(out, run->started);
+	fputs(",\n  \"seconds\": ", out);
+	put_seconds(out, run->seconds);
+	fprintf(out, ",\n  \"exit_status\": %d,\n  \"interrupted_by_signal\": ", run->exit_status);
+	if (run->signal)
+		fprintf(out, "%d", run->signal);
+	else
+		fputs("null", out);
+	fprintf(out, ",\n  \"dry_run\": %s,\n  \"files\": [", run->dry ? "true" : "false");
+	for (size_t i = 0; i < run->n; i++) {
+		fputs(i ? ",\n    " : "\n    ", out);
+		put_file(out, &run->files[i]);
+	}
+	fputs(run->n ? "\n  ],\n  \"totals\": " : "],\n  \"totals\": ", out);
+	put_totals(out, run);
+	fputs("\n}\n", out);
+	return ferror(out) ? -1 : 0;
+}
+
+/* Write RUN into the new file FD and close it (also on failure); STEP says
+ * what failed. */
+static int write_and_close(int fd, const struct statsjson_run *run, const char **step)
+{
+	FILE *out = fdopen(fd, "w");
+
+	if (out == NULL) {
+		*step = "fdopen";
+		close(fd);
+		return -1;
+	}
+	if (statsjson_format(out, run) < 0 || fflush(out) != 0) {
+		*step = "write";
+	} else if (fsync(fileno(out)) < 0) {
+		*step = "fsync";
+	} else {
+		*step = "close";
+		return fclose(out) == 0 ? 0 : -1;
+	}
+	int e = errno;
+	fclose(out);
+	errno = e;
+	return -1;
+}
+
+/* Make a rename in DIR durable. Best effort: the report is complete and in
+ * place either way, and some file systems refuse to fsync a directory. */
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+int statsjson_write(const char *path, const struct statsjson_run *run, char *err, size_t errlen)
+{
+	char tmp[4096], dir[4096];
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path) + 1 : 0;
+	const char *step = "chmod";
+	int fd, e;
+	mode_t mask;
+
+	if (dirlen > 1)
+		snprintf(dir, sizeof(dir), "%.*s", dirlen - 1, path);
+	else
+		snprintf(dir, sizeof(dir), "%s", dirlen ? "/" : ".");
+	/* A dot name in the same directory: rename(2) is atomic only within one
+	 * file system, and a dot file stays out of the way of globs. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", dirlen, path, path + dirlen) >=
+	    sizeof(tmp)) {
+		snprintf(err, errlen, "Cannot write statistics to %s: name too long", path);
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen,
+			 "Cannot write statistics to %s: cannot create a temporary file in %s: %s",
+			 path, dir, strerror(errno));
+		return -1;
+	}
+	/* mkostemp makes the file 0600; give it the mode a new file would get. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0) {
+		close(fd);
+	} else if (write_and_close(fd, run, &step) == 0) {
+		step = "rename";
+		if (rename(tmp, path) == 0) {
+			sync_dir(dir);
+			return 0;
+		}
+	}
+	e = errno;
+	unlink(tmp);
+	snprintf(err, errlen, "Cannot write statistics to %s: %s %s: %s", path, step, tmp,
+		 strerror(e));
+	return -1;
+}

@@ -1,0 +1,53 @@
+/* statsjson.h -- the --stats-json report: each file's counts and outcome,
+ * and the totals, as JSON (the format is in the man page, STATISTICS).
+ *
+ * Formatting is pure (into a FILE *); statsjson_write adds the one piece of
+ * I/O, replacing the target file atomically so a reader never sees half a
+ * report. */
+#ifndef MEMC_LOAD_STATSJSON_H
+#define MEMC_LOAD_STATSJSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "report.h"
+
+/* What became of one input file. */
+enum statsjson_status {
+	STATSJSON_NOT_STARTED, /* stopped by a signal before a worker took it */
+	STATSJSON_LOADED,      /* loaded completely, not renamed (--dry) */
+	STATSJSON_RENAMED,
+	STATSJSON_HELD_BACK, /* loaded, but an earlier file was not renamed */
+	STATSJSON_FAILED     /* not loaded completely, or its rename failed */
+};
+
+struct statsjson_file {
+	const char *name; /* the path as given; any bytes */
+	enum statsjson_status status;
+	int high_error_rate;  /* read to its end with an error rate over the limit */
+	struct file_stats st; /* counts; st.failure is the reason when FAILED */
+};
+
+struct statsjson_run {
+	time_t started; /* wall clock, written as local time */
+	double seconds; /* the whole run */
+	int exit_status;
+	int signal; /* the signal that stopped the run, or 0 */
+	int dry;
+	const struct statsjson_file *files; /* in input (chronological) order */
+	size_t n;
+};
+
+/* Short name of a status as written in the report: "renamed", ... */
+const char *statsjson_status_name(enum statsjson_status status);
+
+/* Write RUN to OUT as JSON, totals included. 0, or -1 when a write failed. */
+int statsjson_format(FILE *out, const struct statsjson_run *run);
+
+/* Replace PATH with RUN's report: write a temporary file in the same
+ * directory, fsync it, rename it over PATH. 0, or -1 with a reason in ERR
+ * (no temporary file is left behind). */
+int statsjson_write(const char *path, const struct statsjson_run *run, char *err, size_t errlen);
+
+#endif
