@@ -55,11 +55,11 @@ def _accepts(port):
         return False
 
 
-def _listens(pid, port):
-    """Is pid listening on HOST:port? Falls back to a connect without /proc."""
-    want = "%08X:%04X" % (int.from_bytes(socket.inet_aton(HOST), "little"), port)
+def owns_listener(pid, table, want):
+    """Does pid hold a socket listening at WANT ("ADDR:PORT" as /proc/net/TABLE
+    writes it)? None when /proc cannot tell."""
     try:
-        with open("/proc/net/tcp") as f:
+        with open("/proc/net/" + table) as f:
             inodes = {
                 cols[9]
                 for cols in (line.split() for line in f.readlines()[1:])
@@ -67,7 +67,7 @@ def _listens(pid, port):
             }
         fds = os.listdir("/proc/%d/fd" % pid)
     except OSError:
-        return _accepts(port)
+        return None
     for fd in fds:
         try:
             link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
@@ -76,6 +76,13 @@ def _listens(pid, port):
         if link.startswith("socket:[") and link[8:-1] in inodes:
             return True
     return False
+
+
+def _listens(pid, port):
+    """Is pid listening on HOST:port? Falls back to a connect without /proc."""
+    want = "%08X:%04X" % (int.from_bytes(socket.inet_aton(HOST), "little"), port)
+    owns = owns_listener(pid, "tcp", want)
+    return _accepts(port) if owns is None else owns
 
 
 def _wait_ready(proc, port, err):

@@ -491,22 +491,7 @@ def _free_port6():
 def _listens6(pid, port):
     """Is pid listening on [::1]:port? (/proc/net/tcp6 writes ::1 as four
     little-endian words.)"""
-    want = "00000000000000000000000001000000:%04X" % port
-    try:
-        with open("/proc/net/tcp6") as f:
-            inodes = {cols[9] for cols in (line.split() for line in f.readlines()[1:])
-                      if cols[1] == want and cols[3] == "0A"}
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:[") and link[8:-1] in inodes:
-            return True
-    return False
+    return bool(memcached.owns_listener(pid, "tcp6", "00000000000000000000000001000000:%04X" % port))
 
 
 def _spawn(cmd, ready):
