@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "numfmt.h"
 #include "statsjson.h"
 
 const char *statsjson_status_name(enum statsjson_status status)
@@ -45,11 +46,7 @@ static void put_double(FILE *out, double v)
 
 	if (!isfinite(v)) /* JSON has no inf or nan; no count here is ever one */
 		v = 0.0;
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
+	numfmt_double(buf, sizeof(buf), v);
 	fputs(buf, out);
 	if (strpbrk(buf, ".e") == NULL)
 		fputs(".0", out);

@@ -7,6 +7,7 @@
 #include "gzlines.h"
 #include "clock.h"
 #include "log.h"
+#include "numfmt.h"
 #include "pack.h"
 #include "record.h"
 #include "signals.h"
@@ -29,16 +30,6 @@ static enum err_kind line_err_kind(enum line_status status)
 	}
 }
 
-/* Shortest "%.*g" that reads back as the same double, as Python's repr. */
-static void format_double(char *buf, size_t size, double v)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-}
-
 /* --dry: "ADDR - KEY -> apps: [1, 2] lat: 1.5 lon: 2.5" at debug level. */
 static void log_dry_record(const struct config *cfg, const struct record *rec, const char *key)
 {
@@ -54,11 +45,11 @@ static void log_dry_record(const struct config *cfg, const struct record *rec, c
 	char coords[96] = "";
 	size_t c = 0;
 	if (rec->has_lat) {
-		format_double(num, sizeof(num), rec->lat);
+		numfmt_double(num, sizeof(num), rec->lat);
 		c += (size_t)snprintf(coords + c, sizeof(coords) - c, " lat: %s", num);
 	}
 	if (rec->has_lon) {
-		format_double(num, sizeof(num), rec->lon);
+		numfmt_double(num, sizeof(num), rec->lon);
 		snprintf(coords + c, sizeof(coords) - c, " lon: %s", num);
 	}
 	log_debug("%s - %s -> apps: [%s]%s", cfg->servers[rec->type].spec, key, text, coords);
