@@ -193,9 +193,9 @@ static void give_up(struct pipeline *p, const char *why)
 	p->down = 1;
 }
 
-/* The connection is lost or unusable: close it and, unless every attempt
- * is spent, prepare to send every unacknowledged record again. */
-static void conn_failed(struct pipeline *p, const char *why)
+/* Close the connection; the next one starts by sending every record not
+ * acknowledged yet. */
+static void drop_connection(struct pipeline *p)
 {
 	if (p->fd >= 0) {
 		close(p->fd);
@@ -203,6 +203,13 @@ static void conn_failed(struct pipeline *p, const char *why)
 	}
 	p->in_len = 0;
 	p->sent = p->base;
+}
+
+/* The connection is lost or unusable: drop it, and give up on the server
+ * once every attempt is spent. */
+static void conn_failed(struct pipeline *p, const char *why)
+{
+	drop_connection(p);
 	p->failures++;
 	if (p->failures >= p->attempts) {
 		give_up(p, why);
@@ -247,7 +254,6 @@ static void log_rejected(struct pipeline *p, const char *reply, size_t len)
 static int parse_replies(struct pipeline *p)
 {
 	size_t at = 0;
-	int rc = 0;
 
 	while (at < p->in_len) {
 		char *line = p->in + at;
@@ -274,12 +280,13 @@ static int parse_replies(struct pipeline *p)
 			ack_oldest(p);
 		} else if (starts_with(line, len, "CLIENT_ERROR") || starts_with(line, len, "ERROR")) {
 			/* The server misread a command: count this one rejected,
-			 * then resynchronize on a fresh connection. */
+			 * then resynchronize on a fresh connection. That is no
+			 * failure of the server's, so no attempt is spent. */
 			log_rejected(p, line, len);
 			p->stats.rejected++;
 			ack_oldest(p);
-			rc = -1;
-			break;
+			drop_connection(p);
+			return -1;
 		} else {
 			char why[128];
 			snprintf(why, sizeof(why), "unexpected reply '%.*s'", len > 40 ? 40 : (int)len,
@@ -287,14 +294,6 @@ static int parse_replies(struct pipeline *p)
 			conn_failed(p, why);
 			return -1;
 		}
-	}
-	if (rc < 0) {
-		/* Not a failure of the connection's attempts: reconnect quietly. */
-		close(p->fd);
-		p->fd = -1;
-		p->in_len = 0;
-		p->sent = p->base;
-		return -1;
 	}
 	memmove(p->in, p->in + at, p->in_len - at);
 	p->in_len -= at;
@@ -393,6 +392,14 @@ static size_t put_decimal(char *buf, size_t v)
 	return n;
 }
 
+/* Copy N bytes to W; returns the end. Commands are bytes with a length,
+ * not C strings. */
+static char *append(char *w, const void *src, size_t n)
+{
+	memcpy(w, src, n); /* NOLINT(bugprone-not-null-terminated-result) */
+	return w + n;
+}
+
 void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint8_t *value,
 		  size_t valuelen)
 {
@@ -410,23 +417,15 @@ void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint
 		p->stats.failed++;
 		return;
 	}
+	/* "set KEY 0 0 LEN\r\nVALUE\r\n": flags 0, no expiry. */
 	char *w = p->out + p->len;
-	/* The command is bytes with a length, not a C string.
-	 * NOLINTBEGIN(bugprone-not-null-terminated-result) */
-	memcpy(w, "set ", 4);
-	w += 4;
-	memcpy(w, key, keylen);
-	w += keylen;
-	memcpy(w, " 0 0 ", 5);
-	w += 5;
+	w = append(w, "set ", 4);
+	w = append(w, key, keylen);
+	w = append(w, " 0 0 ", 5);
 	w += put_decimal(w, valuelen);
-	memcpy(w, "\r\n", 2);
-	w += 2;
-	memcpy(w, value, valuelen);
-	w += valuelen;
-	memcpy(w, "\r\n", 2);
-	w += 2;
-	/* NOLINTEND(bugprone-not-null-terminated-result) */
+	w = append(w, "\r\n", 2);
+	w = append(w, value, valuelen);
+	w = append(w, "\r\n", 2);
 
 	size_t n = (size_t)(w - (p->out + p->len));
 	p->len += n;
