@@ -198,7 +198,7 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 void sink_flush(struct sink *sink)
 {
 	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < MAX_POOL; i++)
+		for (int i = 0; i < sink->dest[t].pool->n; i++)
 			if (sink->dest[t].pl[i] != NULL)
 				pipeline_flush(sink->dest[t].pl[i]);
 }
@@ -207,7 +207,7 @@ void sink_get_stats(const struct sink *sink, struct sink_stats *out)
 {
 	*out = sink->stats;
 	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < MAX_POOL; i++) {
+		for (int i = 0; i < sink->dest[t].pool->n; i++) {
 			struct pipeline_stats ps;
 			if (sink->dest[t].pl[i] == NULL)
 				continue;

@@ -49,9 +49,9 @@ struct run {
 	/* With --stats-json, each file's counts and outcome, else NULL. A file
 	 * no worker took stays STATSJSON_NOT_STARTED. */
 	struct statsjson_file *report;
-	struct child *kids; /* worker slots, cfg->workers or fewer */
+	struct child *kids; /* worker slots */
 	struct pollfd *pfds;
-	int nkids;
+	int nkids; /* cfg->workers, or fewer when there are fewer files */
 	/* For the status line: */
 	uint64_t bytes_total;
 	struct file_stats serial_live; /* --serial: the file being loaded */
@@ -299,13 +299,12 @@ static void reap(struct run *run, struct child *c)
 
 static void run_forked(struct run *run)
 {
-	int nkids = run->cfg->workers < (long)run->n ? run->cfg->workers : (int)run->n;
+	int nkids = run->nkids;
 	size_t next = 0;
 	int running = 0;
 
 	run->kids = calloc((size_t)nkids, sizeof(*run->kids));
 	run->pfds = calloc((size_t)nkids, sizeof(*run->pfds));
-	run->nkids = nkids;
 	if (run->kids == NULL || run->pfds == NULL) {
 		log_error("out of memory");
 		for (; next < run->n; next++)
@@ -500,10 +499,11 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 	run.n = n;
 	run.started = clock_seconds();
 	run.wall_started = time(NULL);
+	run.nkids = cfg->workers < (long)n ? cfg->workers : (int)n;
 	if (cfg->stats_json)
 		run.report = calloc(n ? n : 1, sizeof(*run.report));
 	if (renameq_init(&run.q, n) < 0 || (cfg->stats_json && run.report == NULL) ||
-	    signals_install(cfg->workers < (long)n ? cfg->workers : (int)n, !cfg->serial) < 0) {
+	    signals_install(run.nkids, !cfg->serial) < 0) {
 		log_error("out of memory");
 		renameq_free(&run.q);
 		free(run.report);

@@ -82,7 +82,6 @@ static void report_progress(const struct file_stats *st, struct gzlines *gz, str
 void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
 		worker_progress_fn *progress, void *ctx)
 {
-	char err[sizeof(st->failure)] = "";
 	char key[RECORD_MAX_KEY + 1];
 	struct record rec;
 	struct packbuf value = {0};
@@ -97,23 +96,21 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 		snprintf(st->failure, sizeof(st->failure), "out of memory");
 		goto out;
 	}
-	gz = gzlines_open(path, err, sizeof(err));
-	if (gz == NULL) {
-		snprintf(st->failure, sizeof(st->failure), "%s", err);
+	/* Errors are written straight into the report's failure text. */
+	gz = gzlines_open(path, st->failure, sizeof(st->failure));
+	if (gz == NULL)
 		goto out;
-	}
 	if (!cfg->dry) {
-		sink = sink_open(cfg, err, sizeof(err));
-		if (sink == NULL) {
-			snprintf(st->failure, sizeof(st->failure), "%s", err);
+		sink = sink_open(cfg, st->failure, sizeof(st->failure));
+		if (sink == NULL)
 			goto out;
-		}
 	}
 
 	const char *line;
 	size_t len;
 	int overlong;
-	while ((rc = gzlines_next(gz, &line, &len, &overlong, err, sizeof(err))) == 1) {
+	while ((rc = gzlines_next(gz, &line, &len, &overlong, st->failure, sizeof(st->failure))) ==
+	       1) {
 		/* Set only with --serial: forked workers die of the signal. */
 		if (signals_stop_requested()) {
 			snprintf(st->failure, sizeof(st->failure), "interrupted by signal %d",
@@ -154,9 +151,7 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 		}
 		sink_put(sink, rec.type, key, keylen, value.data, value.len);
 	}
-	if (rc < 0)
-		snprintf(st->failure, sizeof(st->failure), "%s", err);
-	else if (rc == 0)
+	if (rc == 0)
 		st->read_to_end = 1;
 out:
 	if (sink != NULL) {
