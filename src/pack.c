@@ -7,15 +7,12 @@
 
 size_t pack_key(const struct record *rec, char *key)
 {
-	const char *type = dev_type_name(rec->type);
-	size_t tlen = strlen(type);
-
-	/* record_parse has already bounded tlen + 1 + dev_id_len by RECORD_MAX_KEY. */
-	memcpy(key, type, tlen);
-	key[tlen] = ':';
-	memcpy(key + tlen + 1, rec->dev_id, rec->dev_id_len);
-	key[tlen + 1 + rec->dev_id_len] = '\0';
-	return tlen + 1 + rec->dev_id_len;
+	/* record_parse has already bounded the key by RECORD_MAX_KEY. */
+	memcpy(key, dev_type_name(rec->type), DEV_TYPE_LEN);
+	key[DEV_TYPE_LEN] = ':';
+	memcpy(key + DEV_TYPE_LEN + 1, rec->dev_id, rec->dev_id_len);
+	key[DEV_TYPE_LEN + 1 + rec->dev_id_len] = '\0';
+	return DEV_TYPE_LEN + 1 + rec->dev_id_len;
 }
 
 int pack_value(const struct record *rec, struct packbuf *out)

@@ -6,7 +6,9 @@
 
 #include "record.h"
 
-static const char *const dev_type_names[DEV_TYPES] = {"idfa", "gaid", "adid", "dvid"};
+static const char dev_type_names[DEV_TYPES][DEV_TYPE_LEN + 1] = {"idfa", "gaid", "adid",
+								  "dvid"};
+_Static_assert(sizeof("idfa") == DEV_TYPE_LEN + 1, "type names are DEV_TYPE_LEN bytes");
 
 /* A line of RECORD_MAX_LINE bytes holds at most this many comma-separated apps. */
 #define MAX_APPS (RECORD_MAX_LINE / 2 + 1)
@@ -18,8 +20,10 @@ const char *dev_type_name(enum dev_type type)
 
 int dev_type_from_name(const char *name, size_t len)
 {
+	if (len != DEV_TYPE_LEN) /* on every line: no strlen */
+		return -1;
 	for (int t = 0; t < DEV_TYPES; t++)
-		if (len == strlen(dev_type_names[t]) && memcmp(name, dev_type_names[t], len) == 0)
+		if (memcmp(name, dev_type_names[t], DEV_TYPE_LEN) == 0)
 			return t;
 	return -1;
 }

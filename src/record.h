@@ -11,6 +11,9 @@
 
 enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 
+/* Every device type's name is this long: "idfa", "gaid", "adid", "dvid". */
+#define DEV_TYPE_LEN 4
+
 /* Longest line parsed; longer lines are errors (LINE_ERR_TOO_LONG). */
 #define RECORD_MAX_LINE (1024 * 1024)
 /* memcached's limit on a key, "dev_type:dev_id". */
