@@ -71,8 +71,8 @@ import time
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(SCRIPTS)
 sys.path.insert(0, SCRIPTS)
-sys.path.insert(0, os.path.join(REPO, "data"))
-import expect  # noqa: E402  data/expect.py: the documented line rules
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+import model  # noqa: E402  tests/e2e/model.py: the documented line rules
 import memcached  # noqa: E402  scripts/memcached.py
 import memc_load_ref  # noqa: E402  for its protobuf module loader
 
@@ -82,9 +82,9 @@ FIRST_NAME = datetime.datetime(2017, 9, 29)  # file i is named FIRST_NAME + i mi
 CHECK_CHUNK = 2000  # keys per pipelined batch when checking
 SAMPLES_PER_FILE = 100  # values decoded and compared after every run
 SAFE_PATH = re.compile(r"[A-Za-z0-9_./+:-]+")
-# A line this matches is a stored record under the line rules (expect.py):
+# A line this matches is a stored record under the line rules (model.py):
 # five fields, a known type, a printable ASCII dev_id, a key of at most 250
-# bytes, no CR. Lines it does not match go through expect.classify().
+# bytes, no CR. Lines it does not match go through record_of().
 PLAIN_RECORD = re.compile(rb"(idfa|gaid|adid|dvid)\t([\x21-\x7e]{1,245})"
                           rb"\t[^\t\r]*\t[^\t\r]*\t[^\t\r]*")
 
@@ -127,13 +127,20 @@ def scan_keys(path, nlines, keys, samples):
     samples.extend(found)
 
 
+def record_of(line):
+    """The model.Record line (without its newline) stores, or None."""
+    m = model.FileModel()
+    model.add_line(m, line)
+    return m.records[0] if m.records else None
+
+
 def record_key(line):
     """The key line (without its newline) is stored under, or None."""
-    m = PLAIN_RECORD.fullmatch(line) if len(line) <= expect.MAX_LINE else None
+    m = PLAIN_RECORD.fullmatch(line) if len(line) <= model.MAX_LINE else None
     if m:
         return line[:m.end(2)].replace(b"\t", b":", 1)
-    r = expect.classify(line)
-    return r[1] if r[0] == "record" else None
+    r = record_of(line)
+    return r.key if r else None
 
 
 def make_dataset(args, generate_py, root):
@@ -276,8 +283,8 @@ class Conn:
 
 def value_problem(line, value, user_apps):
     """None if value is what the line rules make of line, else a reason."""
-    r = expect.classify(line)
-    _, key, apps, lat, lon = r[:5]
+    r = record_of(line)
+    key, apps, lat, lon = r.key, r.apps, r.lat, r.lon
     ua = user_apps()
     try:
         ua.ParseFromString(value)
