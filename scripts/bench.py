@@ -212,35 +212,11 @@ def key_count(blob):
 
 # ---------------------------------------------------------------- the checks
 
-class Conn:
-    """A text-protocol session with one of our servers."""
+class Conn(memcached.Session):
+    """A text-protocol session with one of our servers, and the checks."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection((HOST, port), timeout=30)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("memcached closed the connection")
-        self.buf += chunk
-
-    def lines(self, n):
-        """Read n response lines (without their CRLF)."""
-        while self.buf.count(b"\r\n") < n:
-            self._fill()
-        out = self.buf.split(b"\r\n", n)
-        self.buf = out.pop()
-        return out
-
-    def exact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+        super().__init__(port, timeout=30)
 
     def stats(self):
         self.sock.sendall(b"stats\r\n")
@@ -275,7 +251,7 @@ class Conn:
         if head == b"END":
             return None
         size = int(head.split()[3])
-        value = self.exact(size + 2)[:-2]
+        value = self.readexact(size + 2)[:-2]
         if self.lines(1)[0] != b"END":
             raise ConnectionError("bad get reply for %r" % key)
         return value

@@ -55,6 +55,62 @@ def _accepts(port):
         return False
 
 
+class Session:
+    """A text-protocol conversation with one memcached: to HOST:port, to
+    host:port, or to the unix socket at path. Usable as a context manager."""
+
+    def __init__(self, port, host=HOST, path=None, timeout=10):
+        if path is None:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect(path)
+            except BaseException:
+                self.sock.close()
+                raise
+        self.buf = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("memcached closed the connection")
+        self.buf += chunk
+
+    def readline(self, sep=b"\r\n"):
+        while sep not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(sep, 1)
+        return line
+
+    def lines(self, n):
+        """Read n reply lines (without their CRLF) at once."""
+        while self.buf.count(b"\r\n") < n:
+            self._fill()
+        out = self.buf.split(b"\r\n", n)
+        self.buf = out.pop()
+        return out
+
+    def readexact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+
 def owns_listener(pid, table, want):
     """Does pid hold a socket listening at WANT ("ADDR:PORT" as /proc/net/TABLE
     writes it)? None when /proc cannot tell."""

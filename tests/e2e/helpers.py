@@ -336,47 +336,8 @@ class Server:
                 out[name] = value
 
 
-class _Conn:
-    def __init__(self, port, host=HOST, path=None):
-        """A connection to host:port, or to the unix socket at path."""
-        if path is None:
-            self.sock = socket.create_connection((host, port), timeout=10)
-        else:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(10)
-            try:
-                self.sock.connect(path)
-            except BaseException:
-                self.sock.close()
-                raise
-        self.buf = b""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise OSError("memcached closed the connection")
-        self.buf += chunk
-
-    def readline(self, sep=b"\r\n"):
-        while sep not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(sep, 1)
-        return line
-
-    def readexact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+# One text-protocol session, shared with the bench (scripts/memcached.py).
+_Conn = memcached.Session
 
 
 def free_port():
