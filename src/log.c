@@ -11,7 +11,7 @@
 #include "log.h"
 
 static int log_out = STDERR_FILENO;
-static enum log_level log_max = LOG_INFO;
+static enum log_level log_max = LEVEL_INFO;
 static int log_erase;
 
 int log_open(const char *path, enum log_level level, char *err, size_t errlen)

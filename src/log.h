@@ -6,7 +6,10 @@
 #ifndef MEMC_LOAD_LOG_H
 #define MEMC_LOAD_LOG_H
 
-enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+#include <stddef.h>
+
+/* Not LOG_*: <syslog.h> uses those names for its own priorities. */
+enum log_level { LEVEL_ERROR, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
 
 /* Log to PATH (appending), or to stderr when PATH is NULL. 0 or -1 with err. */
 int log_open(const char *path, enum log_level level, char *err, size_t errlen);
@@ -20,9 +23,9 @@ void log_close(void);
  * terminal (see progress.c). Inherited by workers forked after the call. */
 void log_erase_line(int on);
 
-#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_error(...) log_msg(LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LEVEL_DEBUG, __VA_ARGS__)
 
 #endif

@@ -30,11 +30,11 @@ static void print_version(void)
 static enum log_level level_for(const struct config *cfg)
 {
 	if (cfg->verbosity < 0)
-		return LOG_WARN;
+		return LEVEL_WARN;
 	/* As the original script, --dry logs every record, at debug level. */
 	if (cfg->verbosity > 0 || cfg->dry)
-		return LOG_DEBUG;
-	return LOG_INFO;
+		return LEVEL_DEBUG;
+	return LEVEL_INFO;
 }
 
 static void log_options(const struct config *cfg)

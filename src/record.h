@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errkind.h"
+
 enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 
 /* Every device type's name is this long: "idfa", "gaid", "adid", "dvid". */
@@ -19,15 +21,24 @@ enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 /* memcached's limit on a key, "dev_type:dev_id". */
 #define RECORD_MAX_KEY 250
 
+/* What record_parse found: a record, a blank line, or one of the line
+ * error kinds of errkind.h, in the same order. */
+#define LINE_STATUS_ERR(name, text) LINE_ERR_##name,
 enum line_status {
 	LINE_OK,
-	LINE_BLANK,        /* empty or only spaces, tabs and CR: skipped */
-	LINE_ERR_FIELDS,   /* not exactly five tab-separated fields */
-	LINE_ERR_DEV_TYPE, /* not idfa, gaid, adid or dvid */
-	LINE_ERR_DEV_ID,   /* empty dev_id */
-	LINE_ERR_KEY,      /* key over 250 bytes, or with whitespace or control bytes */
-	LINE_ERR_TOO_LONG, /* line over RECORD_MAX_LINE bytes */
+	LINE_BLANK, /* empty or only spaces, tabs and CR: skipped */
+	LINE_ERROR_KINDS(LINE_STATUS_ERR)
 };
+#undef LINE_STATUS_ERR
+
+/* The error kind a line error is counted under. */
+static inline enum err_kind line_err_kind(enum line_status status)
+{
+	_Static_assert(LINE_ERR_TOO_LONG - LINE_ERR_FIELDS == ERR_TOO_LONG - ERR_FIELDS &&
+			       ERR_TOO_LONG + 1 == ERR_REJECTED,
+		       "line statuses and line error kinds come from one list");
+	return (enum err_kind)(ERR_FIELDS + (status - LINE_ERR_FIELDS));
+}
 
 struct record {
 	enum dev_type type;

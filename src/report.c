@@ -1,14 +1,17 @@
 /* report.c -- per-file counts and the worker-to-supervisor message. */
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "report.h"
 
 const char *err_kind_name(enum err_kind kind)
 {
+#define ERRKIND_NAME(name, text) text,
 	static const char *const names[ERR_KINDS] = {
-		"fields", "dev_type", "dev_id", "key", "too_long", "rejected", "undelivered",
+		LINE_ERROR_KINDS(ERRKIND_NAME) DELIVERY_ERROR_KINDS(ERRKIND_NAME)
 	};
+#undef ERRKIND_NAME
 	return (unsigned)kind < ERR_KINDS ? names[kind] : "?";
 }
 
@@ -39,7 +42,7 @@ void file_stats_add(struct file_stats *dst, const struct file_stats *src)
 
 int report_write(int fd, const struct report_msg *msg)
 {
-	_Static_assert(sizeof(*msg) <= 4096, "a report must fit in PIPE_BUF to be atomic");
+	_Static_assert(sizeof(*msg) <= PIPE_BUF, "a report must fit in PIPE_BUF to be atomic");
 	ssize_t n;
 
 	do

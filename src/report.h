@@ -9,16 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum err_kind {
-	ERR_FIELDS,      /* not exactly five fields */
-	ERR_DEV_TYPE,    /* unknown device type */
-	ERR_DEV_ID,      /* empty dev_id */
-	ERR_KEY,         /* invalid memcached key */
-	ERR_TOO_LONG,    /* line over the length limit */
-	ERR_REJECTED,    /* a server answered but did not store the record */
-	ERR_UNDELIVERED, /* no answer after every attempt */
-	ERR_KINDS
-};
+#include "errkind.h"
+
 
 struct file_stats {
 	uint64_t lines;     /* every line read, blank ones included */
@@ -43,9 +35,6 @@ struct report_msg {
 	uint32_t type;
 	struct file_stats stats;
 };
-
-/* Short name of an error kind for logs: "fields", "dev_type", ... */
-const char *err_kind_name(enum err_kind kind);
 
 /* True when the file may be renamed: read to its end, everything delivered. */
 int file_stats_complete(const struct file_stats *st);

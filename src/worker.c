@@ -14,22 +14,6 @@
 #include "sink.h"
 #include "worker.h"
 
-static enum err_kind line_err_kind(enum line_status status)
-{
-	switch (status) {
-	case LINE_ERR_FIELDS:
-		return ERR_FIELDS;
-	case LINE_ERR_DEV_TYPE:
-		return ERR_DEV_TYPE;
-	case LINE_ERR_DEV_ID:
-		return ERR_DEV_ID;
-	case LINE_ERR_KEY:
-		return ERR_KEY;
-	default:
-		return ERR_TOO_LONG;
-	}
-}
-
 /* --dry: "ADDR - KEY -> apps: [1, 2] lat: 1.5 lon: 2.5" at debug level. */
 static void log_dry_record(const struct config *cfg, const struct record *rec, const char *key)
 {
@@ -144,7 +128,7 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 			goto out;
 		}
 		if (cfg->dry) {
-			if (log_enabled(LOG_DEBUG))
+			if (log_enabled(LEVEL_DEBUG))
 				log_dry_record(cfg, &rec, key);
 			st->processed++;
 			continue;
