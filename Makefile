@@ -130,13 +130,13 @@ FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -I$(GEN) \
                 $(shell $(PKG_CONFIG) --cflags libprotobuf-c) $(WARNINGS) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -g -O1
-FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/pack.c $(GEN)/appsinstalled.pb-c.c
+FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/pack.c src/mcproto.c $(GEN)/appsinstalled.pb-c.c
 
 .PHONY: fuzz fuzz-build
 
 fuzz-build: $(FUZZ_BIN)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) src/record.h src/pack.h $(GEN)/appsinstalled.pb-c.h
+$(FUZZ_BIN): $(FUZZ_SRCS) src/record.h src/pack.h src/mcproto.h src/errkind.h $(GEN)/appsinstalled.pb-c.h
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) \
 		$(shell $(PKG_CONFIG) --libs libprotobuf-c) -lm

@@ -47,7 +47,7 @@ static const struct option long_options[] = {
 static const char short_options[] = ":p:w:a:tl:qvhV";
 
 static const char *const default_servers[DEV_TYPES] = {
-	"127.0.0.1:33013", "127.0.0.1:33014", "127.0.0.1:33015", "127.0.0.1:33016",
+	DEFAULT_IDFA_SERVER, DEFAULT_GAID_SERVER, DEFAULT_ADID_SERVER, DEFAULT_DVID_SERVER,
 };
 
 void cli_usage(FILE *out)
@@ -65,15 +65,15 @@ void cli_help(FILE *out)
 	      "  -p, --pattern GLOB      input files when no FILE is given\n"
 	      "                          (default " DEFAULT_PATTERN ")\n"
 	      "  -w, --workers N         most worker processes at once (default: online CPUs)\n"
-	      "  -a, --attempts N        delivery attempts per record (default 3)\n"
-	      "      --timeout MS        memcached connect and I/O timeout (default 1000)\n"
-	      "      --idfa SERVERS      server(s) for idfa records (default 127.0.0.1:33013)\n"
-	      "      --gaid SERVERS      server(s) for gaid records (default 127.0.0.1:33014)\n"
-	      "      --adid SERVERS      server(s) for adid records (default 127.0.0.1:33015)\n"
-	      "      --dvid SERVERS      server(s) for dvid records (default 127.0.0.1:33016)\n"
+	      "  -a, --attempts N        delivery attempts per record (default " CONFIG_STR(DEFAULT_ATTEMPTS) ")\n"
+	      "      --timeout MS        memcached connect and I/O timeout (default " CONFIG_STR(DEFAULT_TIMEOUT_MS) ")\n"
+	      "      --idfa SERVERS      server(s) for idfa records (default " DEFAULT_IDFA_SERVER ")\n"
+	      "      --gaid SERVERS      server(s) for gaid records (default " DEFAULT_GAID_SERVER ")\n"
+	      "      --adid SERVERS      server(s) for adid records (default " DEFAULT_ADID_SERVER ")\n"
+	      "      --dvid SERVERS      server(s) for dvid records (default " DEFAULT_DVID_SERVER ")\n"
 	      "                          SERVERS: HOST:PORT, [IPv6]:PORT or /socket/path, or a\n"
 	      "                          comma-separated list of them: a ketama pool\n"
-	      "      --max-error-rate R  highest acceptable error rate per file (default 0.01)\n"
+	      "      --max-error-rate R  highest acceptable error rate per file (default " CONFIG_STR(DEFAULT_MAX_ERROR_RATE) ")\n"
 	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
@@ -104,98 +104,6 @@ static int parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
-int cli_parse_server(const char *spec, struct server_addr *addr, char *err, size_t errlen)
-{
-	const char *host = spec, *colon;
-	size_t hostlen;
-	int port;
-
-	memset(addr, 0, sizeof(*addr));
-	if (strlen(spec) >= sizeof(addr->spec)) {
-		snprintf(err, errlen, "invalid server '%.40s...': too long", spec);
-		return -1;
-	}
-	snprintf(addr->spec, sizeof(addr->spec), "%s", spec);
-	if (spec[0] == '/') {
-		/* A unix socket: the path must fit in sockaddr_un's sun_path. */
-		if (strlen(spec) >= 108) {
-			snprintf(err, errlen, "invalid server '%s': socket path too long", spec);
-			return -1;
-		}
-		snprintf(addr->host, sizeof(addr->host), "%s", spec);
-		addr->is_unix = 1;
-		return 0;
-	}
-	if (spec[0] == '[') {
-		/* "[IPv6]:PORT": the brackets keep the address's colons apart. */
-		const char *close = strchr(spec, ']');
-		if (close == NULL || close[1] != ':' || close == spec + 1) {
-			snprintf(err, errlen, "invalid server '%s': expected [ADDRESS]:PORT", spec);
-			return -1;
-		}
-		host = spec + 1;
-		hostlen = (size_t)(close - host);
-		colon = close + 1;
-	} else {
-		colon = strrchr(spec, ':');
-		if (colon == NULL || colon == spec) {
-			snprintf(err, errlen, "invalid server '%s': expected HOST:PORT", spec);
-			return -1;
-		}
-		hostlen = (size_t)(colon - spec);
-	}
-	if (hostlen >= sizeof(addr->host)) {
-		snprintf(err, errlen, "invalid server '%s': name too long", spec);
-		return -1;
-	}
-	if (parse_int(colon + 1, 1, 65535, &port) < 0 || colon[1] == '+' || colon[1] == '-') {
-		snprintf(err, errlen, "invalid server '%s': port must be 1-65535", spec);
-		return -1;
-	}
-	memcpy(addr->host, host, hostlen);
-	addr->host[hostlen] = '\0';
-	addr->port = (unsigned)port;
-	return 0;
-}
-
-int cli_parse_pool(const char *list, struct server_pool *pool, char *err, size_t errlen)
-{
-	const char *p = list;
-
-	memset(pool, 0, sizeof(*pool));
-	if (strlen(list) >= sizeof(pool->spec)) {
-		snprintf(err, errlen, "server list too long: %.40s...", list);
-		return -1;
-	}
-	snprintf(pool->spec, sizeof(pool->spec), "%s", list);
-	for (;;) {
-		char one[sizeof(pool->addr[0].spec)];
-		size_t len = strcspn(p, ",");
-
-		if (len == 0) {
-			snprintf(err, errlen, "invalid server list '%s': empty entry", list);
-			return -1;
-		}
-		if (pool->n == MAX_POOL) {
-			snprintf(err, errlen, "invalid server list '%.40s...': more than %d servers", list,
-				 MAX_POOL);
-			return -1;
-		}
-		snprintf(one, sizeof(one), "%.*s", (int)len, p);
-		if (cli_parse_server(one, &pool->addr[pool->n], err, errlen) < 0)
-			return -1;
-		for (int i = 0; i < pool->n; i++)
-			if (strcmp(pool->addr[i].spec, one) == 0) {
-				snprintf(err, errlen, "invalid server list '%s': %s given twice", list, one);
-				return -1;
-			}
-		pool->n++;
-		if (p[len] == '\0')
-			return 0;
-		p += len + 1;
-	}
-}
-
 static void set_defaults(struct config *cfg)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -207,7 +115,7 @@ static void set_defaults(struct config *cfg)
 	cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
 	cfg->max_error_rate = DEFAULT_MAX_ERROR_RATE;
 	for (int t = 0; t < DEV_TYPES; t++)
-		cli_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
+		addr_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
 }
 
 /* The long name of option OPT, for messages. */
@@ -272,7 +180,7 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		case OPT_GAID:
 		case OPT_ADID:
 		case OPT_DVID:
-			if (cli_parse_pool(optarg, &cfg->servers[opt - OPT_IDFA], err, errlen) < 0)
+			if (addr_parse_pool(optarg, &cfg->servers[opt - OPT_IDFA], err, errlen) < 0)
 				return CLI_ERROR;
 			break;
 		case OPT_MAX_ERROR_RATE: {

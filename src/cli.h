@@ -11,13 +11,6 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
 /* Fill CFG from ARGV. On CLI_ERROR, ERR holds a one-line reason. */
 enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
 
-/* Parse one server, "HOST:PORT", "[IPv6]:PORT" or "/unix/socket/path",
- * into ADDR. 0, or -1 with a reason in ERR. */
-int cli_parse_server(const char *spec, struct server_addr *addr, char *err, size_t errlen);
-
-/* Parse a comma-separated list of servers into POOL. 0, or -1 with ERR. */
-int cli_parse_pool(const char *list, struct server_pool *pool, char *err, size_t errlen);
-
 /* The two-line synopsis printed after a usage error. */
 void cli_usage(FILE *out);
 /* The full --help text, every option. */

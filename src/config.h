@@ -2,30 +2,22 @@
 #ifndef MEMC_LOAD_CONFIG_H
 #define MEMC_LOAD_CONFIG_H
 
+#include "addr.h"
 #include "record.h"
 
 #define DEFAULT_PATTERN "/data/appsinstalled/*.tsv.gz"
 #define DEFAULT_ATTEMPTS 3
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_MAX_ERROR_RATE 0.01
+/* Each device type's server, as the original script had them. */
+#define DEFAULT_IDFA_SERVER "127.0.0.1:33013"
+#define DEFAULT_GAID_SERVER "127.0.0.1:33014"
+#define DEFAULT_ADID_SERVER "127.0.0.1:33015"
+#define DEFAULT_DVID_SERVER "127.0.0.1:33016"
 
-/* Most servers in one device type's pool. */
-#define MAX_POOL 32
-
-/* One memcached server: TCP (host and port) or a unix socket (path). */
-struct server_addr {
-	char host[256]; /* host name or address, or the socket's path */
-	unsigned port;  /* 0 for a unix socket */
-	int is_unix;
-	char spec[300]; /* as given, for messages */
-};
-
-/* The servers of one device type; keys are spread over them with ketama. */
-struct server_pool {
-	struct server_addr addr[MAX_POOL];
-	int n;
-	char spec[1024]; /* the list as given, for messages */
-};
+/* A numeric default as text, for the help. */
+#define CONFIG_STR(x) CONFIG_STR_(x)
+#define CONFIG_STR_(x) #x
 
 struct config {
 	const char *pattern;

@@ -1,19 +1,15 @@
 /* pipeline.c -- memcached's text protocol, pipelined, with exact counts. */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
 #include "log.h"
+#include "mcproto.h"
 #include "pipeline.h"
 
 /* At most this many records, or bytes, unacknowledged on one connection:
@@ -29,6 +25,8 @@
 
 struct pipeline {
 	const struct server_addr *addr;
+	pipeline_dial_fn *dial;
+	void *dial_ctx;
 	int timeout_ms;
 	int attempts;
 	int fd;       /* -1 while not connected */
@@ -64,6 +62,7 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 		return NULL;
 	}
 	p->addr = addr;
+	p->dial = pipeline_dial_addr;
 	p->timeout_ms = timeout_ms;
 	p->attempts = attempts;
 	p->fd = -1;
@@ -86,6 +85,19 @@ void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 	*out = p->stats;
 }
 
+int pipeline_dial_addr(const struct server_addr *addr, int timeout_ms, char *err, size_t errlen,
+		       void *ctx)
+{
+	(void)ctx;
+	return addr_dial(addr, timeout_ms, err, errlen);
+}
+
+void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx)
+{
+	p->dial = dial;
+	p->dial_ctx = ctx;
+}
+
 /* Wait until FD is ready for EVENTS; 1 when ready, 0 on timeout, -1 on error. */
 static int wait_fd(int fd, short events, int timeout_ms)
 {
@@ -96,89 +108,6 @@ static int wait_fd(int fd, short events, int timeout_ms)
 		n = poll(&pfd, 1, timeout_ms);
 	while (n < 0 && errno == EINTR);
 	return n;
-}
-
-/* Finish a non-blocking connect on FD within the timeout: 0 or an errno. */
-static int connect_wait(struct pipeline *p, int fd, const struct sockaddr *sa, socklen_t salen)
-{
-	int err = 0;
-	socklen_t errlen = sizeof(err);
-
-	if (connect(fd, sa, salen) == 0)
-		return 0;
-	if (errno != EINPROGRESS && errno != EAGAIN)
-		return errno;
-	if (wait_fd(fd, POLLOUT, p->timeout_ms) <= 0)
-		return ETIMEDOUT;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
-		return errno;
-	return err;
-}
-
-/* Connect to a unix-socket server. 0, or -1 with a reason in WHY. */
-static int dial_unix(struct pipeline *p, char *why, size_t whylen)
-{
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int err;
-
-	if (fd < 0) {
-		snprintf(why, whylen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* cli.c has checked that the path fits. */
-	size_t n = strnlen(p->addr->host, sizeof(sun.sun_path) - 1);
-	memcpy(sun.sun_path, p->addr->host, n);
-	err = connect_wait(p, fd, (const struct sockaddr *)&sun, sizeof(sun));
-	if (err != 0) {
-		snprintf(why, whylen, "connect: %s", strerror(err));
-		close(fd);
-		return -1;
-	}
-	p->fd = fd;
-	return 0;
-}
-
-/* Connect to the server within the timeout. 0, or -1 with a reason in WHY. */
-static int dial(struct pipeline *p, char *why, size_t whylen)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICSERV};
-	struct addrinfo *res, *ai;
-	char port[16];
-	int rc;
-
-	if (p->addr->is_unix)
-		return dial_unix(p, why, whylen);
-	snprintf(port, sizeof(port), "%u", p->addr->port);
-	rc = getaddrinfo(p->addr->host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(why, whylen, "cannot resolve %.200s: %s", p->addr->host, gai_strerror(rc));
-		return -1;
-	}
-	snprintf(why, whylen, "no address");
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				ai->ai_protocol);
-
-		if (fd < 0) {
-			snprintf(why, whylen, "socket: %s", strerror(errno));
-			continue;
-		}
-		int err = connect_wait(p, fd, ai->ai_addr, ai->ai_addrlen);
-		if (err != 0) {
-			snprintf(why, whylen, "connect: %s", strerror(err));
-			close(fd);
-			continue;
-		}
-		int one = 1;
-		/* The last, small batch of a file must not wait for Nagle. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		p->fd = fd;
-		break;
-	}
-	freeaddrinfo(res);
-	return p->fd >= 0 ? 0 : -1;
 }
 
 /* Drop every unacknowledged record as failed: the server is given up. */
@@ -221,13 +150,6 @@ static void conn_failed(struct pipeline *p, const char *why)
 	backoff_sleep(backoff);
 }
 
-static int starts_with(const char *line, size_t len, const char *word)
-{
-	size_t n = strlen(word);
-
-	return len >= n && memcmp(line, word, n) == 0 && (len == n || line[n] == ' ');
-}
-
 /* The oldest record got its reply: drop its bytes. */
 static void ack_oldest(struct pipeline *p)
 {
@@ -242,43 +164,36 @@ static void ack_oldest(struct pipeline *p)
 /* Log a rejection with the key, read back from the oldest record's command. */
 static void log_rejected(struct pipeline *p, const char *reply, size_t len)
 {
-	const char *key = p->out + p->base + 4; /* after "set " */
-	const char *end = memchr(key, ' ', p->lens[p->head]);
+	size_t keylen;
+	const char *key = mcproto_set_key(p->out + p->base, p->lens[p->head], &keylen);
 
-	log_warn("%s rejected %.*s: %.*s", p->addr->spec, end ? (int)(end - key) : 0, key,
-		 (int)len, reply);
+	log_warn("%s rejected %.*s: %.*s", p->addr->spec, (int)keylen, key, (int)len, reply);
 }
 
 /* Match every complete reply line to its record. 0, or -1 when the
  * connection must be dropped (after counting what could be counted). */
 static int parse_replies(struct pipeline *p)
 {
-	size_t at = 0;
+	const char *line;
+	size_t at = 0, used, len;
 
-	while (at < p->in_len) {
-		char *line = p->in + at;
-		char *nl = memchr(line, '\n', p->in_len - at);
-		if (nl == NULL)
-			break;
-		size_t len = (size_t)(nl - line);
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		at = (size_t)(nl - p->in) + 1;
-
+	while ((used = mcproto_next_line(p->in + at, p->in_len - at, &line, &len)) > 0) {
+		at += used;
 		if (p->count == 0) {
 			conn_failed(p, "reply without a request");
 			return -1;
 		}
-		if (len == 6 && memcmp(line, "STORED", 6) == 0) {
+		switch (mcproto_classify(line, len)) {
+		case MCPROTO_STORED:
 			p->stats.stored++;
 			ack_oldest(p);
-		} else if (starts_with(line, len, "NOT_STORED") || starts_with(line, len, "EXISTS") ||
-			   starts_with(line, len, "NOT_FOUND") ||
-			   starts_with(line, len, "SERVER_ERROR")) {
+			break;
+		case MCPROTO_REJECTED:
 			log_rejected(p, line, len);
 			p->stats.rejected++;
 			ack_oldest(p);
-		} else if (starts_with(line, len, "CLIENT_ERROR") || starts_with(line, len, "ERROR")) {
+			break;
+		case MCPROTO_RESYNC:
 			/* The server misread a command: count this one rejected,
 			 * then resynchronize on a fresh connection. That is no
 			 * failure of the server's, so no attempt is spent. */
@@ -287,12 +202,13 @@ static int parse_replies(struct pipeline *p)
 			ack_oldest(p);
 			drop_connection(p);
 			return -1;
-		} else {
+		case MCPROTO_GARBAGE: {
 			char why[128];
 			snprintf(why, sizeof(why), "unexpected reply '%.*s'", len > 40 ? 40 : (int)len,
 				 line);
 			conn_failed(p, why);
 			return -1;
+		}
 		}
 	}
 	memmove(p->in, p->in + at, p->in_len - at);
@@ -312,7 +228,8 @@ static int pump(struct pipeline *p, int block)
 	char why[256];
 
 	if (p->fd < 0) {
-		if (dial(p, why, sizeof(why)) < 0) {
+		p->fd = p->dial(p->addr, p->timeout_ms, why, sizeof(why), p->dial_ctx);
+		if (p->fd < 0) {
 			conn_failed(p, why);
 			return -1;
 		}
@@ -377,29 +294,6 @@ static int reserve(struct pipeline *p, size_t need)
 	return 0;
 }
 
-/* Decimal digits of V at BUF; returns the count. Hand-written: snprintf
- * costs more than the rest of building a command. */
-static size_t put_decimal(char *buf, size_t v)
-{
-	char tmp[24];
-	size_t n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	return n;
-}
-
-/* Copy N bytes to W; returns the end. Commands are bytes with a length,
- * not C strings. */
-static char *append(char *w, const void *src, size_t n)
-{
-	memcpy(w, src, n); /* NOLINT(bugprone-not-null-terminated-result) */
-	return w + n;
-}
-
 void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint8_t *value,
 		  size_t valuelen)
 {
@@ -411,23 +305,12 @@ void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint
 		return;
 	}
 
-	size_t need = 4 + keylen + 5 + 24 + 2 + valuelen + 2;
-	if (reserve(p, need) < 0) {
+	if (reserve(p, MCPROTO_SET_MAX(keylen, valuelen)) < 0) {
 		log_error("%s: out of memory queueing a record", p->addr->spec);
 		p->stats.failed++;
 		return;
 	}
-	/* "set KEY 0 0 LEN\r\nVALUE\r\n": flags 0, no expiry. */
-	char *w = p->out + p->len;
-	w = append(w, "set ", 4);
-	w = append(w, key, keylen);
-	w = append(w, " 0 0 ", 5);
-	w += put_decimal(w, valuelen);
-	w = append(w, "\r\n", 2);
-	w = append(w, value, valuelen);
-	w = append(w, "\r\n", 2);
-
-	size_t n = (size_t)(w - (p->out + p->len));
+	size_t n = mcproto_encode_set(p->out + p->len, key, keylen, value, valuelen);
 	p->len += n;
 	p->lens[(p->head + p->count) % MAX_IN_FLIGHT] = (uint32_t)n;
 	p->count++;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "addr.h"
 
 struct pipeline;
 
@@ -29,6 +29,18 @@ struct pipeline_stats {
 
 /* A pipeline to ADDR; connects on first use. NULL when out of memory. */
 struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, int attempts);
+
+/* How a pipeline connects: returns a connected non-blocking socket that the
+ * pipeline then owns, or -1 with a reason in ERR. */
+typedef int pipeline_dial_fn(const struct server_addr *addr, int timeout_ms, char *err,
+			     size_t errlen, void *ctx);
+
+/* The default: addr_dial. */
+pipeline_dial_fn pipeline_dial_addr;
+
+/* Connect with DIAL instead (the unit tests hand in one end of a
+ * socketpair with a scripted server at the other). */
+void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx);
 
 /* Queue one set. Sends when enough is queued, and waits for replies only
  * when too much is in flight. */

@@ -1,5 +1,5 @@
 /* fuzz_record.c -- libFuzzer target: one input line through record_parse,
- * pack_key, pack_value and the memcached set command built from them.
+ * pack_key, pack_value and mcproto_encode_set, the loader's own code.
  *
  * Each input is one line, any bytes. The status and the record are checked
  * against a slow model of the line rules written from the man page (not from
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "appsinstalled.pb-c.h"
+#include "mcproto.h"
 #include "pack.h"
 #include "record.h"
 
@@ -274,13 +275,14 @@ static void check_value(void)
 	CHECK(!rec.has_lon || same_double(decoded.lon, rec.lon));
 }
 
-/* Build "set KEY 0 0 LEN\r\nVALUE\r\n" as pipeline_put does, then read it
- * back as memcached does: the command line ends at the first "\n" (a "\r"
- * before it is dropped) and splits on spaces; then exactly LEN bytes of
- * data and "\r\n" must end the buffer, so no second command can follow. */
+/* Build the set command with the loader's own encoder (mcproto.c), then
+ * read it back as memcached does: the command line ends at the first "\n"
+ * (a "\r" before it is dropped) and splits on spaces; then exactly LEN
+ * bytes of data and "\r\n" must end the buffer, so no second command can
+ * follow. */
 static void check_command(const char *key, size_t keylen)
 {
-	size_t need = 4 + keylen + 5 + 24 + 2 + value.len + 2;
+	size_t need = MCPROTO_SET_MAX(keylen, value.len);
 
 	if (need > command_cap) {
 		char *p = realloc(command, need);
@@ -288,17 +290,12 @@ static void check_command(const char *key, size_t keylen)
 		command = p;
 		command_cap = need;
 	}
-	char *w = command;
-	memcpy(w, "set ", 4);
-	w += 4;
-	memcpy(w, key, keylen);
-	w += keylen;
-	w += sprintf(w, " 0 0 %zu\r\n", value.len);
-	memcpy(w, value.data, value.len);
-	w += value.len;
-	memcpy(w, "\r\n", 2);
-	w += 2;
-	size_t total = (size_t)(w - command);
+	size_t total = mcproto_encode_set(command, key, keylen, value.data, value.len);
+	CHECK(total <= need);
+
+	size_t got_keylen;
+	const char *got_key = mcproto_set_key(command, total, &got_keylen);
+	CHECK(got_keylen == keylen && memcmp(got_key, key, keylen) == 0);
 
 	const char *nl = memchr(command, '\n', total);
 	CHECK(nl != NULL && nl > command && nl[-1] == '\r');
