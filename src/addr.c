@@ -107,6 +107,10 @@ int addr_parse_pool(const char *list, struct server_pool *pool, char *err, size_
 				 MAX_POOL);
 			return -1;
 		}
+		if (len >= sizeof(one)) {
+			snprintf(err, errlen, "invalid server '%.40s...': too long", p);
+			return -1;
+		}
 		snprintf(one, sizeof(one), "%.*s", (int)len, p);
 		if (addr_parse(one, &pool->addr[pool->n], err, errlen) < 0)
 			return -1;
@@ -131,7 +135,9 @@ static int connect_wait(int fd, const struct sockaddr *sa, socklen_t salen, int 
 
 	if (connect(fd, sa, salen) == 0)
 		return 0;
-	if (errno != EINPROGRESS && errno != EAGAIN)
+	/* Only TCP connects go on in the background; a unix socket's EAGAIN
+	 * means the server's backlog is full, and nothing is under way. */
+	if (errno != EINPROGRESS)
 		return errno;
 	do
 		n = poll(&pfd, 1, timeout_ms);
