@@ -3,19 +3,30 @@
 
 #include "renameq.h"
 
-int renameq_init(struct renameq *q, size_t n)
+enum file_state { FILE_PENDING, FILE_LOADED, FILE_FAILED, FILE_RENAMED };
+
+struct renameq {
+	size_t n;
+	size_t next; /* first file not renamed yet */
+	int blocked; /* file `next` failed: nothing more will be renamed */
+	int renames; /* 0 for a dry run */
+	enum file_state state[];
+};
+
+struct renameq *renameq_new(size_t n, int renames)
 {
+	struct renameq *q = calloc(1, sizeof(*q) + n * sizeof(q->state[0]));
+
+	if (q == NULL)
+		return NULL;
 	q->n = n;
-	q->next = 0;
-	q->blocked = 0;
-	q->state = calloc(n ? n : 1, sizeof(*q->state));
-	return q->state ? 0 : -1;
+	q->renames = renames;
+	return q;
 }
 
 void renameq_free(struct renameq *q)
 {
-	free(q->state);
-	q->state = NULL;
+	free(q);
 }
 
 static void advance(struct renameq *q)
@@ -34,14 +45,14 @@ void renameq_finish(struct renameq *q, size_t idx, int loaded)
 
 long renameq_next(const struct renameq *q)
 {
-	if (q->blocked || q->next >= q->n || q->state[q->next] != FILE_LOADED)
+	if (!q->renames || q->blocked || q->next >= q->n || q->state[q->next] != FILE_LOADED)
 		return -1;
 	return (long)q->next;
 }
 
 void renameq_renamed(struct renameq *q, size_t idx, int ok)
 {
-	if (idx != q->next || q->state[idx] != FILE_LOADED)
+	if (idx != q->next || renameq_next(q) != (long)idx)
 		return;
 	if (!ok) {
 		q->state[idx] = FILE_FAILED;
@@ -53,12 +64,26 @@ void renameq_renamed(struct renameq *q, size_t idx, int ok)
 	advance(q);
 }
 
-int renameq_held_back(const struct renameq *q, size_t idx)
+enum file_outcome renameq_outcome(const struct renameq *q, size_t idx)
 {
-	return idx < q->n && q->blocked && idx > q->next && q->state[idx] == FILE_LOADED;
+	if (idx >= q->n)
+		return OUTCOME_PENDING;
+	switch (q->state[idx]) {
+	case FILE_PENDING:
+		return OUTCOME_PENDING;
+	case FILE_FAILED:
+		return OUTCOME_FAILED;
+	case FILE_RENAMED:
+		return OUTCOME_RENAMED;
+	case FILE_LOADED:
+		break;
+	}
+	if (q->renames && q->blocked && idx > q->next)
+		return OUTCOME_HELD_BACK;
+	return OUTCOME_LOADED;
 }
 
 long renameq_blocker(const struct renameq *q)
 {
-	return q->blocked ? (long)q->next : -1;
+	return q->renames && q->blocked ? (long)q->next : -1;
 }

@@ -10,7 +10,6 @@
 #include "numfmt.h"
 #include "pack.h"
 #include "record.h"
-#include "signals.h"
 #include "sink.h"
 #include "worker.h"
 
@@ -46,21 +45,31 @@ static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 }
 
 /* Every this many lines, see whether a progress report is due. */
-#define PROGRESS_LINES 4096
+/* Every this many lines, ask whether to stop, and see whether a progress
+ * report is due: often enough that a stop is prompt even when every record
+ * fails at once, rarely enough to cost nothing per line. */
+#define PROGRESS_LINES 256
 #define PROGRESS_SECONDS 0.25
 
-static void report_progress(const struct file_stats *st, struct gzlines *gz, struct sink *sink,
-			    worker_progress_fn *progress, void *ctx)
+/* Ask PROGRESS whether to stop, with the counts so far when a report is due
+ * (every PROGRESS_SECONDS), else with NULL. */
+static int check_progress(const struct file_stats *st, struct gzlines *gz, struct sink *sink,
+			  double *last, worker_progress_fn *progress, void *ctx)
 {
-	struct file_stats now = *st;
+	struct file_stats now;
+	double t = clock_seconds();
 
+	if (t - *last < PROGRESS_SECONDS)
+		return progress(NULL, ctx);
+	*last = t;
+	now = *st;
 	now.bytes_in = gzlines_bytes_in(gz);
 	if (sink != NULL) {
 		struct sink_stats ss;
 		sink_get_stats(sink, &ss);
 		now.processed += ss.stored;
 	}
-	progress(&now, ctx);
+	return progress(&now, ctx);
 }
 
 void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
@@ -95,19 +104,11 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	int overlong;
 	while ((rc = gzlines_next(gz, &line, &len, &overlong, st->failure, sizeof(st->failure))) ==
 	       1) {
-		/* Set only with --serial: forked workers die of the signal. */
-		if (signals_stop_requested()) {
-			snprintf(st->failure, sizeof(st->failure), "interrupted by signal %d",
-				 signals_stop_requested());
-			break;
-		}
 		st->lines++;
-		if (progress != NULL && st->lines % PROGRESS_LINES == 0) {
-			double now = clock_seconds();
-			if (now - last_progress >= PROGRESS_SECONDS) {
-				last_progress = now;
-				report_progress(st, gz, sink, progress, ctx);
-			}
+		if (progress != NULL && st->lines % PROGRESS_LINES == 0 &&
+		    check_progress(st, gz, sink, &last_progress, progress, ctx) != 0) {
+			snprintf(st->failure, sizeof(st->failure), "interrupted");
+			break;
 		}
 		enum line_status status = overlong ? LINE_ERR_TOO_LONG : record_parse(&rec, line, len);
 		if (status == LINE_BLANK) {

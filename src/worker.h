@@ -5,12 +5,14 @@
 #include "config.h"
 #include "report.h"
 
-/* Called now and then with the counts so far (processed, bytes_in, lines). */
-typedef void worker_progress_fn(const struct file_stats *so_far, void *ctx);
+/* Called every few hundred lines, with the counts so far (processed,
+ * bytes_in, lines) a few times a second and NULL in between. Returns
+ * nonzero when the worker must stop: the file then fails as "interrupted". */
+typedef int worker_progress_fn(const struct file_stats *so_far, void *ctx);
 
 /* Stream PATH, parse, pack and deliver every line, and fill ST. Never exits:
  * runs in a forked child or, with --serial, in the supervisor itself.
- * PROGRESS, if not NULL, is called a few times a second. */
+ * PROGRESS may be NULL; it is the only way to stop the worker early. */
 void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
 		worker_progress_fn *progress, void *ctx);
 

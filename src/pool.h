@@ -1,0 +1,54 @@
+/* pool.h -- a pool of forked child processes, each with a pipe back to the
+ * parent, at most a given number at once (after git's run_processes_parallel).
+ *
+ * The pool owns the children, their pipes and their reaping; the caller
+ * says what the next task is, what runs in the child, what to do with a
+ * message from a child and what to do when a child has ended. Messages are
+ * fixed-size records of at most PIPE_BUF bytes, so each write is atomic and
+ * each arrives whole. The child owns the write end of its pipe, the parent
+ * every read end; end of file on a pipe means the child has gone, so it is
+ * reaped at once: no zombies. */
+#ifndef MEMC_LOAD_POOL_H
+#define MEMC_LOAD_POOL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pool_ops {
+	/* The next task to start (0 or more), or -1 when there is none left. */
+	long (*next_task)(void *ctx);
+	/* In the new child, after the pool has let go of the parent's pipes:
+	 * do TASK, writing messages to FD. Returns the child's exit status. */
+	int (*run_task)(long task, int fd, void *ctx);
+	/* TASK runs in child PID. */
+	void (*on_started)(long task, pid_t pid, void *ctx);
+	/* A whole message MSG (msg_size bytes) from TASK's child. */
+	void (*on_message)(long task, const void *msg, void *ctx);
+	/* TASK's child has ended and was reaped with wait STATUS (as from
+	 * waitpid), or could not be started (PID 0, errno in STATUS). */
+	void (*on_finished)(long task, pid_t pid, int status, void *ctx);
+	/* Asked before each wait: nonzero when the run must stop. Then no
+	 * task is started any more and each running child gets one SIGTERM;
+	 * the pool still waits for every child and reports its end. */
+	int (*stopping)(void *ctx);
+};
+
+/* Run tasks with at most MAX_CHILDREN children at once until next_task has
+ * none left (or stopping says so) and every child has ended. Signals are
+ * waited for with WAIT_MASK (NULL: the current mask), so a caller that
+ * blocks its signals everywhere else cannot miss one. MSG_SIZE is the size
+ * of every message, at most PIPE_BUF. 0, or -1 with errno when the pool
+ * could not be set up or waiting failed (the children that were running
+ * are then killed and reaped, and reported as ended). */
+int pool_run(int max_children, size_t msg_size, const struct pool_ops *ops, void *ctx,
+	     const sigset_t *wait_mask);
+
+/* Send a whole message from a child. 0, or -1 with errno. */
+int pool_send(int fd, const void *msg, size_t msg_size);
+
+/* From a signal handler: SIGKILL and reap every child of the running pool.
+ * Async-signal-safe; does nothing when no pool is running. */
+void pool_kill_all(void);
+
+#endif

@@ -1,0 +1,120 @@
+/* summary.c -- the summary line, the exit status and --stats-json, each a
+ * one-to-one reading of the files' outcomes (renameq.h). */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "statsjson.h"
+#include "summary.h"
+
+static enum statsjson_status json_status(enum file_outcome o)
+{
+	switch (o) {
+	case OUTCOME_PENDING:
+		return STATSJSON_NOT_STARTED;
+	case OUTCOME_LOADED:
+		return STATSJSON_LOADED;
+	case OUTCOME_RENAMED:
+		return STATSJSON_RENAMED;
+	case OUTCOME_HELD_BACK:
+		return STATSJSON_HELD_BACK;
+	case OUTCOME_FAILED:
+		return STATSJSON_FAILED;
+	}
+	return STATSJSON_FAILED;
+}
+
+static void log_summary(const struct run_summary *s)
+{
+	size_t count[OUTCOME_FAILED + 1] = {0}, high = 0;
+	struct file_stats total = {0};
+	long blocker = renameq_blocker(s->q);
+
+	for (size_t i = 0; i < s->n; i++) {
+		enum file_outcome o = renameq_outcome(s->q, i);
+
+		count[o]++;
+		high += s->fr[i].high_error_rate != 0;
+		file_stats_add(&total, &s->fr[i].st);
+		if (o == OUTCOME_HELD_BACK)
+			log_warn("Held back %s: earlier file %s was not renamed; both load again next run",
+				 s->files[i], s->files[blocker]);
+	}
+	if (s->signal)
+		log_warn("Stopped by signal %d: %zu files not started; they and every file not "
+			 "renamed load again next run",
+			 s->signal, s->n - s->started_files);
+	log_info("Summary: files %zu, loaded %zu, failed %zu, renamed %zu, held back %zu, "
+		 "high error rate %zu; lines %llu, processed %llu, errors %llu; %.2f s, %.0f records/s",
+		 s->n, count[OUTCOME_LOADED] + count[OUTCOME_RENAMED] + count[OUTCOME_HELD_BACK],
+		 count[OUTCOME_FAILED], count[OUTCOME_RENAMED], count[OUTCOME_HELD_BACK], high,
+		 (unsigned long long)total.lines, (unsigned long long)total.processed,
+		 (unsigned long long)total.errors, s->seconds,
+		 s->seconds > 0 ? (double)total.processed / s->seconds : 0.0);
+}
+
+static int exit_status(const struct run_summary *s)
+{
+	/* A dry run renames nothing: there, loaded is as good as it gets. */
+	enum file_outcome done = s->cfg->dry ? OUTCOME_LOADED : OUTCOME_RENAMED;
+
+	if (s->signal)
+		return 128 + s->signal;
+	for (size_t i = 0; i < s->n; i++)
+		if (renameq_outcome(s->q, i) != done || s->fr[i].high_error_rate)
+			return 1;
+	return 0;
+}
+
+/* Write the --stats-json report; returns STATUS, or 1 instead of 0 when the
+ * report cannot be written. */
+static int write_stats(const struct run_summary *s, int status)
+{
+	struct statsjson_file *files = calloc(s->n ? s->n : 1, sizeof(*files));
+	struct statsjson_run sr = {
+		.started = s->wall_started,
+		.seconds = s->seconds,
+		.exit_status = status,
+		.signal = s->signal,
+		.dry = s->cfg->dry,
+		.files = files,
+		.n = s->n,
+	};
+	char err[1024] = "out of memory";
+	sigset_t block, old;
+	int rc = -1;
+
+	if (files != NULL) {
+		for (size_t i = 0; i < s->n; i++) {
+			files[i].name = s->files[i];
+			files[i].status = json_status(renameq_outcome(s->q, i));
+			files[i].high_error_rate = s->fr[i].high_error_rate;
+			files[i].st = s->fr[i].st;
+		}
+		/* A second signal ends the run at once: after the report, not
+		 * halfway through it with a temporary file left behind. */
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		rc = statsjson_write(s->cfg->stats_json, &sr, err, sizeof(err));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		free(files);
+	}
+	if (rc < 0) {
+		log_error("%s", err);
+		return status == 0 ? 1 : status;
+	}
+	return status;
+}
+
+int summary_finish(const struct run_summary *s)
+{
+	int status;
+
+	log_summary(s);
+	status = exit_status(s);
+	if (s->cfg->stats_json)
+		status = write_stats(s, status);
+	return status;
+}

@@ -1,0 +1,41 @@
+/* summary.h -- the end of a run, read from each file's outcome: the
+ * held-back warnings, the summary line, the exit status and the
+ * --stats-json report. */
+#ifndef MEMC_LOAD_SUMMARY_H
+#define MEMC_LOAD_SUMMARY_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "renameq.h"
+#include "report.h"
+
+/* One input file as the supervisor saw it. */
+struct file_run {
+	struct file_stats st; /* the worker's latest progress, then its result */
+	int running;
+	int has_result;      /* the worker's final report arrived */
+	int high_error_rate; /* read to its end with an error rate over the limit */
+};
+
+/* What the summary is made of. */
+struct run_summary {
+	const struct config *cfg;
+	char **files;                /* the inputs, chronological */
+	const struct file_run *fr;   /* one per input */
+	const struct renameq *q;     /* each input's outcome */
+	size_t n;
+	size_t started_files;        /* inputs handed to a worker */
+	int signal;                  /* the signal that stopped the run, or 0 */
+	double seconds;              /* the run's duration */
+	time_t wall_started;
+};
+
+/* Log the summary, write the --stats-json report if asked, and return the
+ * exit status: 0 when every file was renamed (with --dry: loaded) with an
+ * acceptable error rate, 128 + the signal after a stop, 1 otherwise (also
+ * when the report cannot be written). */
+int summary_finish(const struct run_summary *s);
+
+#endif
