@@ -159,8 +159,9 @@ fuzz: $(FUZZ_BIN)
 	fi
 # ---- end fuzz ----
 
-# ---- lint: cppcheck, clang-tidy (.clang-tidy) and gcc -fanalyzer ----
-# Each must report nothing; all three run, so one pass shows every finding.
+# ---- lint: cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, file size ----
+# Each must report nothing; all of them run, so one pass shows every finding.
+# A source file over MAX_SRC_LINES is doing more than one job: split it.
 # clang-tidy gets one file per process: LLVM 14's valist checker reports a
 # false "uninitialized va_list" in any file after the first (LLVM #40656).
 # The analyzer runs at -O0: at -O2 GCC deletes an unused leaked malloc()
@@ -169,6 +170,7 @@ fuzz: $(FUZZ_BIN)
 # protobuf-c's values of the few macros that src/ and the generated header
 # test: without them that header's #error would skip pack.c silently.
 # Findings in generated code are not ours to fix.
+MAX_SRC_LINES = 400
 CPPCHECK    ?= cppcheck
 CLANG_TIDY  ?= clang-tidy
 LINT_MACROS  = $(shell $(CC) $(PKG_CFLAGS) -dM -E -include protobuf-c/protobuf-c.h - </dev/null | \
@@ -190,5 +192,8 @@ lint: $(GEN)/appsinstalled.pb-c.h
 	done; \
 	echo "lint: gcc -fanalyzer src/*.c"; \
 	for f in $(SRCS); do $(CC) $(ALL_CFLAGS) -O0 -fanalyzer -c -o /dev/null $$f || failed=1; done; \
+	echo "lint: no file in src/ over $(MAX_SRC_LINES) lines"; \
+	for f in src/*.[ch]; do n=$$(wc -l < $$f); \
+		if [ $$n -gt $(MAX_SRC_LINES) ]; then echo "$$f: $$n lines"; failed=1; fi; done; \
 	exit $$failed
 # ---- end lint ----
