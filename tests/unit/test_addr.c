@@ -330,21 +330,27 @@ static int remove_tmpdir(void **state)
 	return 0;
 }
 
-static void dial_unix(void **state)
+/* Listen on PATH, dial it by addr_parse and addr_dial, check the socket. */
+static void dial_listening_unix(const char *path)
 {
-	struct tmpdir *t = *state;
 	struct server_addr a;
-	int lfd, fd;
+	int lfd = listen_unix(path, 8), fd;
 
-	snprintf(t->path, sizeof(t->path), "%s/mc.sock", t->dir);
-	lfd = listen_unix(t->path, 8);
-	assert_int_equal(addr_parse(t->path, &a, err, sizeof(err)), 0);
+	assert_int_equal(addr_parse(path, &a, err, sizeof(err)), 0);
 	fd = addr_dial(&a, TIMEOUT_MS, err, sizeof(err));
 	if (fd < 0)
-		fail_msg("dial %s: %s", t->path, err);
+		fail_msg("dial %s: %s", path, err);
 	check_dialed(fd, lfd);
 	close(fd);
 	close(lfd);
+}
+
+static void dial_unix(void **state)
+{
+	struct tmpdir *t = *state;
+
+	snprintf(t->path, sizeof(t->path), "%s/mc.sock", t->dir);
+	dial_listening_unix(t->path);
 }
 
 /* The longest path addr_parse accepts fills sun_path but for the NUL; it
@@ -352,23 +358,14 @@ static void dial_unix(void **state)
 static void dial_unix_longest_path(void **state)
 {
 	struct tmpdir *t = *state;
-	struct server_addr a;
 	size_t dirlen = strlen(t->dir);
-	int lfd, fd;
 
 	memcpy(t->path, t->dir, dirlen);
 	t->path[dirlen] = '/';
 	memset(t->path + dirlen + 1, 's', SUN_PATH_SIZE - 1 - dirlen - 1);
 	t->path[SUN_PATH_SIZE - 1] = '\0';
 	assert_int_equal(strlen(t->path), SUN_PATH_SIZE - 1);
-	lfd = listen_unix(t->path, 8);
-	assert_int_equal(addr_parse(t->path, &a, err, sizeof(err)), 0);
-	fd = addr_dial(&a, TIMEOUT_MS, err, sizeof(err));
-	if (fd < 0)
-		fail_msg("dial %s: %s", t->path, err);
-	check_dialed(fd, lfd);
-	close(fd);
-	close(lfd);
+	dial_listening_unix(t->path);
 }
 
 static void dial_unix_missing(void **state)
