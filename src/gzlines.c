@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gzlines.h"
 #include "inflate.h"
+#include "inputs.h"
 #include "record.h"
 
 /* Large blocks: each read and each decoder call has a fixed cost (ISA-L
@@ -46,9 +48,10 @@ const char *gzlines_backend(void)
 	return inflate_describe();
 }
 
-struct gzlines *gzlines_open(const char *path, char *err, size_t errlen)
+struct gzlines *gzlines_open(const char *path, struct file_id *id, char *err, size_t errlen)
 {
 	struct gzlines *gz = calloc(1, sizeof(*gz));
+	struct stat sb;
 
 	if (gz == NULL)
 		goto nomem;
@@ -57,11 +60,21 @@ struct gzlines *gzlines_open(const char *path, char *err, size_t errlen)
 	gz->out = malloc(OUT_CAP);
 	if (gz->in == NULL || gz->out == NULL)
 		goto nomem;
-	gz->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (gz->fd < 0) {
+	/* O_NONBLOCK: opening a FIFO with no writer would wait for one. */
+	gz->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (gz->fd < 0 || fstat(gz->fd, &sb) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "not a regular file (%s)", inputs_type_name(sb.st_mode));
+		goto fail;
+	}
+	if (fcntl(gz->fd, F_SETFL, 0) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto fail;
+	}
+	inputs_file_id(&sb, id);
 	/* A hint that the kernel may read further ahead; harmless if refused. */
 	(void)posix_fadvise(gz->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	gz->inflate = inflate_choose();

@@ -12,8 +12,12 @@
 
 struct gzlines;
 
-/* Open PATH. NULL with a reason in ERR (not naming PATH) when it cannot be opened. */
-struct gzlines *gzlines_open(const char *path, char *err, size_t errlen);
+struct file_id;
+
+/* Open PATH, which must be a regular file (a FIFO would block the open, or
+ * the load, for ever), and describe it in *ID. NULL with a reason in ERR
+ * (not naming PATH) when it cannot be opened or is not a regular file. */
+struct gzlines *gzlines_open(const char *path, struct file_id *id, char *err, size_t errlen);
 
 /* The next line, without its '\n'. Returns 1 with *LINE and *LEN set (and
  * *OVERLONG set when the line was too long to keep: its bytes are not

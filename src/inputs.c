@@ -1,8 +1,11 @@
-/* inputs.c -- FILE operands or glob(3) matches, sorted, dot-names skipped. */
+/* inputs.c -- FILE operands or glob(3) matches, sorted, dot-names and
+ * duplicates skipped; and whether a file is still the one that was read. */
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "inputs.h"
 
@@ -44,40 +47,69 @@ int inputs_done_name(const char *path, char *out, size_t outlen)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 #endif
-/* Append copies of the names in SRC that do not start with '.'. */
-static int keep_undotted(char **src, size_t nsrc, char ***files, size_t *n)
+/* Whether SRC[I] names the same file as an earlier kept name; its index in
+ * SRC then goes to *FIRST. Files that cannot be stat'ed are kept: their
+ * worker reports why they cannot be read. Quadratic, and cheap next to
+ * loading even thousands of files. */
+static int given_before(char **src, const unsigned char *kept, size_t i, size_t *first)
+{
+	struct stat a, b;
+
+	if (stat(src[i], &a) < 0)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (kept[j] && stat(src[j], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			*first = j;
+			return 1;
+		}
+	return 0;
+}
+
+/* Copies of the names in SRC that do not start with '.', each file once. */
+static int keep_undotted(char **src, size_t nsrc, inputs_dup_fn *dup, char ***files, size_t *n)
 {
 	char **list = calloc(nsrc ? nsrc : 1, sizeof(*list));
-	size_t kept = 0;
+	unsigned char *kept = calloc(nsrc ? nsrc : 1, 1);
+	size_t nkept = 0, first;
 
-	if (list == NULL)
-		return -1;
+	if (list == NULL || kept == NULL)
+		goto nomem;
 	for (size_t i = 0; i < nsrc; i++) {
 		if (inputs_is_done(src[i]))
 			continue;
-		list[kept] = strdup(src[i]);
-		if (list[kept] == NULL) {
-			inputs_free(list, kept);
-			return -1;
+		if (given_before(src, kept, i, &first)) {
+			if (dup != NULL)
+				dup(src[i], src[first]);
+			continue;
 		}
-		kept++;
+		list[nkept] = strdup(src[i]);
+		if (list[nkept] == NULL)
+			goto nomem;
+		kept[i] = 1;
+		nkept++;
 	}
-	qsort(list, kept, sizeof(*list), compare_paths);
+	free(kept);
+	qsort(list, nkept, sizeof(*list), compare_paths);
 	*files = list;
-	*n = kept;
+	*n = nkept;
 	return 0;
+nomem:
+	inputs_free(list, nkept);
+	free(kept);
+	return -1;
 }
 #if defined(__GNUC__) && __GNUC__ >= 10 && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-int inputs_collect(const struct config *cfg, char ***files, size_t *n, char *err, size_t errlen)
+int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_dup_fn *dup,
+		   char *err, size_t errlen)
 {
 	glob_t g;
 	int rc;
 
 	if (cfg->nfiles > 0) {
-		if (keep_undotted(cfg->files, (size_t)cfg->nfiles, files, n) < 0)
+		if (keep_undotted(cfg->files, (size_t)cfg->nfiles, dup, files, n) < 0)
 			goto nomem;
 		return 0;
 	}
@@ -92,7 +124,7 @@ int inputs_collect(const struct config *cfg, char ***files, size_t *n, char *err
 			 rc == GLOB_NOSPACE ? "out of memory" : "read error while matching");
 		return -1;
 	}
-	rc = keep_undotted(g.gl_pathv, g.gl_pathc, files, n);
+	rc = keep_undotted(g.gl_pathv, g.gl_pathc, dup, files, n);
 	globfree(&g);
 	if (rc < 0)
 		goto nomem;
@@ -107,4 +139,59 @@ void inputs_free(char **files, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
+}
+
+const char *inputs_type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "of an unknown type";
+}
+
+void inputs_file_id(const struct stat *sb, struct file_id *id)
+{
+	id->dev = (uint64_t)sb->st_dev;
+	id->ino = (uint64_t)sb->st_ino;
+	id->size = (uint64_t)sb->st_size;
+	id->mtime_sec = (int64_t)sb->st_mtim.tv_sec;
+	id->mtime_nsec = sb->st_mtim.tv_nsec;
+}
+
+int inputs_check_unchanged(const char *path, const struct file_id *opened, char *why,
+			   size_t whylen)
+{
+	struct stat sb;
+	struct file_id now;
+	char done[4096];
+
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			snprintf(why, whylen, "cannot be checked: %s", strerror(errno));
+		else if (inputs_done_name(path, done, sizeof(done)) == 0 && access(done, F_OK) == 0)
+			snprintf(why, whylen, "was renamed to %s by another run", done);
+		else
+			snprintf(why, whylen, "was deleted during the load");
+		return -1;
+	}
+	inputs_file_id(&sb, &now);
+	if (now.dev != opened->dev || now.ino != opened->ino)
+		snprintf(why, whylen, "changed during the load (replaced by another file)");
+	else if (now.size != opened->size)
+		snprintf(why, whylen, "changed during the load (%llu bytes when opened, now %llu)",
+			 (unsigned long long)opened->size, (unsigned long long)now.size);
+	else if (now.mtime_sec != opened->mtime_sec || now.mtime_nsec != opened->mtime_nsec)
+		snprintf(why, whylen, "changed during the load (modified since it was opened)");
+	else
+		return 0;
+	return -1;
 }

@@ -4,13 +4,22 @@
 
 #include <stddef.h>
 
+#include <sys/stat.h>
+
 #include "config.h"
+#include "report.h"
+
+/* Told of an operand that names the same file as an earlier one. */
+typedef void inputs_dup_fn(const char *path, const char *first);
 
 /* The FILE operands, or else the pattern's matches, sorted by file name
  * (chronological for timestamp names), without names that start with '.'
- * (already loaded). Sets *FILES (free with inputs_free) and *N; returns 0, or
- * -1 with a reason in ERR. An empty list is not an error here. */
-int inputs_collect(const struct config *cfg, char ***files, size_t *n, char *err, size_t errlen);
+ * (already loaded), and each file once: a name for a file given before (the
+ * same path again, another path to it, a hard link) is left out, and DUP is
+ * told. Sets *FILES (free with inputs_free) and *N; returns 0, or -1 with a
+ * reason in ERR. An empty list is not an error here. */
+int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_dup_fn *dup,
+		   char *err, size_t errlen);
 void inputs_free(char **files, size_t n);
 
 /* The name a loaded file is renamed to: ".NAME" in its own directory. */
@@ -18,6 +27,19 @@ int inputs_done_name(const char *path, char *out, size_t outlen);
 
 /* True when PATH's file name starts with '.': loaded by an earlier run. */
 int inputs_is_done(const char *path);
+
+/* "a FIFO", "a directory", ...: what a file of MODE is, for messages. */
+const char *inputs_type_name(mode_t mode);
+
+/* Describe the file SB was taken of. */
+void inputs_file_id(const struct stat *sb, struct file_id *id);
+
+/* 0 when PATH still names the file OPENED describes, with the same size and
+ * modification time; else -1 with what became of it in WHY: "was deleted
+ * during the load", "was renamed to .NAME by another run", "changed during
+ * the load (...)". */
+int inputs_check_unchanged(const char *path, const struct file_id *opened, char *why,
+			   size_t whylen);
 
 /* Compare two paths by file name, then by whole path (qsort order). */
 int inputs_compare(const char *a, const char *b);

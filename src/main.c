@@ -47,6 +47,11 @@ static void log_options(const struct config *cfg)
 		 cfg->servers[DEV_ADID].spec, cfg->servers[DEV_DVID].spec);
 }
 
+static void log_duplicate(const char *path, const char *first)
+{
+	log_warn("Skipping %s: the same file as %s, given before", path, first);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -82,7 +87,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_options(&cfg);
-	if (inputs_collect(&cfg, &files, &nfiles, err, sizeof(err)) < 0) {
+	if (inputs_collect(&cfg, &files, &nfiles, log_duplicate, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		status = 1;
 		goto out;

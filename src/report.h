@@ -12,6 +12,15 @@
 #include "errkind.h"
 
 
+/* Which file a worker read, and what it looked like when opened: a file is
+ * renamed only if its path still names exactly this. */
+struct file_id {
+	uint64_t dev, ino;
+	uint64_t size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+};
+
 struct file_stats {
 	uint64_t lines;     /* every line read, blank ones included */
 	uint64_t blank;
@@ -22,6 +31,8 @@ struct file_stats {
 	uint64_t coords_dropped;
 	uint64_t bytes_in; /* compressed bytes read */
 	double seconds;
+	struct file_id opened; /* valid when has_id */
+	int has_id;
 	int read_to_end;     /* the whole gzip stream was read */
 	int delivered_all;   /* every parsed record acknowledged */
 	char failure[512];   /* why the file failed, if it did */

@@ -37,8 +37,9 @@ static void log_summary(const struct run_summary *s)
 		high += s->fr[i].high_error_rate != 0;
 		file_stats_add(&total, &s->fr[i].st);
 		if (o == OUTCOME_HELD_BACK)
-			log_warn("Held back %s: earlier file %s was not renamed; both load again next run",
-				 s->files[i], s->files[blocker]);
+			log_warn("Held back %s: earlier file %s was not renamed; %s again next run",
+				 s->files[i], s->files[blocker],
+				 s->fr[blocker].gone ? "it loads" : "both load");
 	}
 	if (s->signal)
 		log_warn("Stopped by signal %d: %zu files not started; they and every file not "

@@ -17,6 +17,7 @@ struct file_run {
 	int running;
 	int has_result;      /* the worker's final report arrived */
 	int high_error_rate; /* read to its end with an error rate over the limit */
+	int gone;            /* its name no longer exists: it will not load again */
 };
 
 /* What the summary is made of. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "inputs.h"
@@ -76,26 +77,40 @@ static void log_file_counts(const char *path, const struct file_stats *st)
 		 st->seconds);
 }
 
+/* Rename FILES[K] to its done name, if it is still the file that was
+ * loaded. 0, or -1 after saying why not. */
+static int rename_loaded(struct run *run, size_t k)
+{
+	const char *path = run->files[k];
+	struct file_run *f = &run->fr[k];
+	char done[4096], why[sizeof(f->st.failure)];
+
+	if (f->st.has_id && inputs_check_unchanged(path, &f->st.opened, why, sizeof(why)) < 0) {
+		f->gone = access(path, F_OK) != 0;
+		log_error("%s %s; not renamed%s", path, why,
+			  f->gone ? "" : ", it loads again next run");
+		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
+		return -1;
+	}
+	if (inputs_done_name(path, done, sizeof(done)) < 0) {
+		errno = ENAMETOOLONG;
+	} else if (rename(path, done) == 0) {
+		log_info("Renamed %s to %s", path, done);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "cannot rename: %s", strerror(errno));
+	log_error("Cannot rename %s: %s; it and the files after it load again next run", path,
+		  why + strlen("cannot rename: "));
+	snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
+	return -1;
+}
+
 static void rename_ready(struct run *run)
 {
 	long k;
 
-	while ((k = renameq_next(run->q)) >= 0) {
-		const char *path = run->files[k];
-		char done[4096];
-		int ok = inputs_done_name(path, done, sizeof(done)) == 0 && rename(path, done) == 0;
-
-		if (ok) {
-			log_info("Renamed %s to %s", path, done);
-		} else {
-			int e = errno;
-			log_error("Cannot rename %s: %s; it and the files after it load again next run",
-				  path, strerror(e));
-			snprintf(run->fr[k].st.failure, sizeof(run->fr[k].st.failure),
-				 "cannot rename: %s", strerror(e));
-		}
-		renameq_renamed(run->q, (size_t)k, ok);
-	}
+	while ((k = renameq_next(run->q)) >= 0)
+		renameq_renamed(run->q, (size_t)k, rename_loaded(run, (size_t)k) == 0);
 }
 
 /* File IDX is done; its final counts are in run->fr[IDX].st. COUNTED when a

@@ -90,9 +90,10 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 		goto out;
 	}
 	/* Errors are written straight into the report's failure text. */
-	gz = gzlines_open(path, st->failure, sizeof(st->failure));
+	gz = gzlines_open(path, &st->opened, st->failure, sizeof(st->failure));
 	if (gz == NULL)
 		goto out;
+	st->has_id = 1;
 	if (!cfg->dry) {
 		sink = sink_open(cfg, st->failure, sizeof(st->failure));
 		if (sink == NULL)

@@ -270,7 +270,7 @@ def test_directory_given_as_file_fails_it(mc, tmp_path):
 
     assert res.rc == 1, res
     assert res.renamed() == [str(paths[0])]
-    assert_failed(res, paths[1], r".*Is a directory")
+    assert_failed(res, paths[1], r"not a regular file \(a directory\)")
     assert paths[1].is_dir()
     assert_held_back(res, paths[2], paths[1])
     for p in (paths[0], paths[2]):
@@ -286,7 +286,7 @@ def test_directory_matched_by_the_pattern_fails_it(mc, tmp_path):
     res = run(mc.opts() + ["-p", str(tmp_path / "*.tsv.gz")])
     assert res.rc == 1, res
     assert res.renamed() == [str(tmp_path / NAMES[0])]
-    assert_failed(res, tmp_path / NAMES[1], r".*Is a directory")
+    assert_failed(res, tmp_path / NAMES[1], r"not a regular file \(a directory\)")
 
 
 def corrupt_body(data):

@@ -7,17 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cmocka.h>
 
 #include "gzlines.h"
+#include "report.h"
 #include "record.h"
 
 static char dir[64];
 static char path[256];
 static char err[512];
+static struct file_id id; /* what gzlines_open says of the file */
 
 /* NULL: the default backend, ISA-L when built in. */
 static int setup_for(const char *inflate)
@@ -75,7 +78,7 @@ static void write_raw(const void *data, size_t len)
 /* Read every line; returns the count, fills LENS, and the final status. */
 static int read_all(size_t *lens, int *overlong, size_t max, int *status)
 {
-	struct gzlines *gz = gzlines_open(path, err, sizeof(err));
+	struct gzlines *gz = gzlines_open(path, &id, err, sizeof(err));
 	const char *line;
 	size_t len;
 	int n = 0, ol, rc;
@@ -260,7 +263,7 @@ static void missing_file(void **state)
 {
 	(void)state;
 	unlink(path);
-	assert_null(gzlines_open(path, err, sizeof(err)));
+	assert_null(gzlines_open(path, &id, err, sizeof(err)));
 	assert_non_null(strstr(err, "No such file"));
 }
 
@@ -302,7 +305,7 @@ static size_t gz_member(unsigned char *buf, size_t cap, const char *data, size_t
 /* Every line of the file joined with '\n' into BUF; returns the length. */
 static size_t read_text(char *buf, size_t cap, int *status)
 {
-	struct gzlines *gz = gzlines_open(path, err, sizeof(err));
+	struct gzlines *gz = gzlines_open(path, &id, err, sizeof(err));
 	const char *line;
 	size_t len, at = 0;
 	int ol, rc;
@@ -487,13 +490,39 @@ static void truncated_in_second_header(void **state)
 	expect_failure("unexpected end of file (truncated gzip)");
 }
 
-static void read_error(void **state)
+/* Only a regular file is read: a directory would fail on read, and opening
+ * a FIFO with no writer would block for ever. */
+static void not_a_regular_file(void **state)
 {
+	char fifo[sizeof(path) + 8];
+
 	(void)state;
-	/* A directory opens, then fails on read. */
-	snprintf(path, sizeof(path), "%s", dir);
-	expect_failure("read error: Is a directory");
-	snprintf(path, sizeof(path), "%s/f.gz", dir);
+	assert_null(gzlines_open(dir, &id, err, sizeof(err)));
+	assert_string_equal(err, "not a regular file (a directory)");
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(gzlines_open(fifo, &id, err, sizeof(err)));
+	assert_string_equal(err, "not a regular file (a FIFO)");
+	unlink(fifo);
+}
+
+/* What the worker reports as the file it read. */
+static void describes_the_file_opened(void **state)
+{
+	struct gzlines *gz;
+	struct stat sb;
+
+	(void)state;
+	write_gz("wb", "x\n", 2);
+	assert_int_equal(stat(path, &sb), 0);
+	gz = gzlines_open(path, &id, err, sizeof(err));
+	assert_non_null(gz);
+	assert_int_equal(id.dev, (uint64_t)sb.st_dev);
+	assert_int_equal(id.ino, (uint64_t)sb.st_ino);
+	assert_int_equal(id.size, (uint64_t)sb.st_size);
+	assert_int_equal(id.mtime_sec, (int64_t)sb.st_mtim.tv_sec);
+	assert_int_equal(id.mtime_nsec, sb.st_mtim.tv_nsec);
+	gzlines_close(gz);
 }
 
 int main(void)
@@ -520,7 +549,8 @@ int main(void)
 		cmocka_unit_test(trailing_garbage),
 		cmocka_unit_test(second_member_not_gzip),
 		cmocka_unit_test(truncated_in_second_header),
-		cmocka_unit_test(read_error),
+		cmocka_unit_test(not_a_regular_file),
+		cmocka_unit_test(describes_the_file_opened),
 		cmocka_unit_test(missing_file),
 	};
 	int failed = cmocka_run_group_tests_name("gzlines with zlib", tests, setup_zlib, teardown);

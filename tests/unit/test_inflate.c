@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gzlines.h"
+#include "report.h"
 #include "inflate.h"
 #include "record.h"
 
@@ -156,11 +157,12 @@ static void read_with(const char *inflate, struct result *r)
 	size_t len;
 	int overlong;
 	struct gzlines *gz;
+	struct file_id id;
 
 	setenv("MEMC_LOAD_INFLATE", inflate, 1);
 	memset(r, 0, sizeof(*r));
 	r->digest = 0xcbf29ce484222325u;
-	gz = gzlines_open(path, r->err, sizeof(r->err));
+	gz = gzlines_open(path, &id, r->err, sizeof(r->err));
 	assert_non_null(gz);
 	while ((r->status = gzlines_next(gz, &line, &len, &overlong, r->err, sizeof(r->err))) ==
 	       1) {
