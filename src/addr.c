@@ -127,10 +127,20 @@ int addr_parse_pool(const char *list, struct server_pool *pool, char *err, size_
 }
 
 /* Finish a non-blocking connect on FD within the timeout: 0 or an errno. */
+int addr_wait(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	int n;
+
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static int connect_wait(int fd, const struct sockaddr *sa, socklen_t salen, int timeout_ms)
 {
-	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-	int err = 0, n;
+	int err = 0;
 	socklen_t errlen = sizeof(err);
 
 	if (connect(fd, sa, salen) == 0)
@@ -139,10 +149,7 @@ static int connect_wait(int fd, const struct sockaddr *sa, socklen_t salen, int 
 	 * means the server's backlog is full, and nothing is under way. */
 	if (errno != EINPROGRESS)
 		return errno;
-	do
-		n = poll(&pfd, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
+	if (addr_wait(fd, POLLOUT, timeout_ms) <= 0)
 		return ETIMEDOUT;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
 		return errno;

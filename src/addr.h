@@ -38,4 +38,8 @@ int addr_parse_pool(const char *list, struct server_pool *pool, char *err, size_
  * ERR. */
 int addr_dial(const struct server_addr *addr, int timeout_ms, char *err, size_t errlen);
 
+/* Wait up to TIMEOUT_MS until FD is ready for EVENTS (poll's POLLIN,
+ * POLLOUT): 1 when ready, 0 on timeout, -1 on error. */
+int addr_wait(int fd, short events, int timeout_ms);
+
 #endif

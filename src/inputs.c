@@ -172,9 +172,10 @@ int inputs_check_unchanged(const char *path, const struct file_id *opened, char 
 {
 	struct stat sb;
 	struct file_id now;
-	char done[4096];
 
 	if (stat(path, &sb) < 0) {
+		char done[4096];
+
 		if (errno != ENOENT)
 			snprintf(why, whylen, "cannot be checked: %s", strerror(errno));
 		else if (inputs_done_name(path, done, sizeof(done)) == 0 && access(done, F_OK) == 0)

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mcproto.h"
 #include "pipeline.h"
+#include "serverid.h"
 
 /* At most this many records, or bytes, unacknowledged on one connection:
  * enough to keep the server busy (4096 was no faster here), small enough to
@@ -32,6 +33,7 @@ struct pipeline {
 	int fd;       /* -1 while not connected */
 	int down;     /* gave up: every further record fails at once */
 	int failures; /* connection failures since the last reply */
+	int identify; /* ask each new connection's server who it is */
 
 	/* Commands of every unacknowledged record, oldest first, from out[base]. */
 	char *out;
@@ -63,6 +65,7 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 	}
 	p->addr = addr;
 	p->dial = pipeline_dial_addr;
+	p->identify = 1;
 	p->timeout_ms = timeout_ms;
 	p->attempts = attempts;
 	p->fd = -1;
@@ -85,6 +88,11 @@ void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 	*out = p->stats;
 }
 
+void pipeline_identify(struct pipeline *p, int on)
+{
+	p->identify = on;
+}
+
 int pipeline_dial_addr(const struct server_addr *addr, int timeout_ms, char *err, size_t errlen,
 		       void *ctx)
 {
@@ -96,18 +104,6 @@ void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx)
 {
 	p->dial = dial;
 	p->dial_ctx = ctx;
-}
-
-/* Wait until FD is ready for EVENTS; 1 when ready, 0 on timeout, -1 on error. */
-static int wait_fd(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = events};
-	int n;
-
-	do
-		n = poll(&pfd, 1, timeout_ms);
-	while (n < 0 && errno == EINTR);
-	return n;
 }
 
 /* Drop every unacknowledged record as failed: the server is given up. */
@@ -148,6 +144,42 @@ static void conn_failed(struct pipeline *p, const char *why)
 	log_warn("%s: %s (attempt %d of %d); retrying %zu records in %ld ms", p->addr->spec, why,
 		 p->failures, p->attempts, p->count, backoff);
 	backoff_sleep(backoff);
+}
+
+/* A server that does not answer "stats" (twemproxy closes the connection):
+ * stop asking, and connect again at once; no attempt is spent. */
+static void cannot_identify(struct pipeline *p)
+{
+	serverid_log_unknown(p->addr->spec);
+	p->identify = 0;
+	drop_connection(p);
+}
+
+/* Connect, and learn who answers. 0 with p->fd set, or -1 after the
+ * failure was dealt with. */
+static int connect_server(struct pipeline *p)
+{
+	struct server_id id;
+	char why[256];
+
+	p->fd = p->dial(p->addr, p->timeout_ms, why, sizeof(why), p->dial_ctx);
+	if (p->fd < 0) {
+		conn_failed(p, why);
+		return -1;
+	}
+	if (!p->identify)
+		return 0;
+	switch (serverid_probe(p->fd, p->timeout_ms, &id, why, sizeof(why))) {
+	case 0:
+		serverid_note(&p->stats.server, &id, p->addr->spec);
+		return 0;
+	case 1:
+		cannot_identify(p);
+		return -1;
+	default:
+		conn_failed(p, why);
+		return -1;
+	}
 }
 
 /* The oldest record got its reply: drop its bytes. */
@@ -220,6 +252,20 @@ static int parse_replies(struct pipeline *p)
 	return 0;
 }
 
+/* Count every reply that has already arrived. 0, or -1 when that dropped
+ * the connection. */
+static int read_arrived(struct pipeline *p)
+{
+	ssize_t r;
+
+	while ((r = recv(p->fd, p->in + p->in_len, IN_CAP - p->in_len, 0)) > 0) {
+		p->in_len += (size_t)r;
+		if (parse_replies(p) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* One round of I/O: write what the socket takes, read what has come.
  * With BLOCK, first wait (up to the timeout) until one of them can happen.
  * Returns 0 while the connection is usable, -1 after it was dropped. */
@@ -227,16 +273,11 @@ static int pump(struct pipeline *p, int block)
 {
 	char why[256];
 
-	if (p->fd < 0) {
-		p->fd = p->dial(p->addr, p->timeout_ms, why, sizeof(why), p->dial_ctx);
-		if (p->fd < 0) {
-			conn_failed(p, why);
-			return -1;
-		}
-	}
+	if (p->fd < 0 && connect_server(p) < 0)
+		return -1;
 	if (block) {
 		short events = POLLIN | (p->sent < p->len ? POLLOUT : 0);
-		int n = wait_fd(p->fd, events, p->timeout_ms);
+		int n = addr_wait(p->fd, events, p->timeout_ms);
 		if (n == 0) {
 			snprintf(why, sizeof(why), "no reply within %d ms", p->timeout_ms);
 			conn_failed(p, why);
@@ -249,7 +290,10 @@ static int pump(struct pipeline *p, int block)
 			p->sent += (size_t)w;
 		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			snprintf(why, sizeof(why), "send: %s", strerror(errno));
-			conn_failed(p, why);
+			/* A server that answered and then closed: what it said still
+			 * counts, or stored records would be sent again. */
+			if (read_arrived(p) == 0)
+				conn_failed(p, why);
 			return -1;
 		}
 	}
@@ -323,4 +367,31 @@ void pipeline_flush(struct pipeline *p)
 {
 	while (!p->down && p->count > 0)
 		pump(p, 1);
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+	struct server_id id;
+	char why[256];
+
+	pipeline_flush(p);
+	while (!p->down && p->identify && p->stats.server.have_id) {
+		if (p->fd < 0) {
+			if (connect_server(p) == 0)
+				return;
+			continue;
+		}
+		switch (serverid_probe(p->fd, p->timeout_ms, &id, why, sizeof(why))) {
+		case 0:
+			serverid_note(&p->stats.server, &id, p->addr->spec);
+			return;
+		case 1:
+			cannot_identify(p);
+			return;
+		default:
+			conn_failed(p, why);
+		}
+	}
+	if (p->down && p->stats.server.have_id)
+		p->stats.unconfirmed = 1;
 }

@@ -10,7 +10,9 @@
  * reply matched in order to its record. Plain set (not the meta protocol)
  * also passes through text-protocol proxies such as twemproxy. The bytes of
  * every unacknowledged record are kept, so after a lost connection they are
- * sent again and the counts stay exact. */
+ * sent again and the counts stay exact. A reconnection that finds another
+ * server process (it restarted, and lost what it had acknowledged) is
+ * counted as a restart. */
 #ifndef MEMC_LOAD_PIPELINE_H
 #define MEMC_LOAD_PIPELINE_H
 
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "serverid.h"
 
 struct pipeline;
 
@@ -25,6 +28,8 @@ struct pipeline_stats {
 	uint64_t stored;   /* STORED */
 	uint64_t rejected; /* answered, not stored: NOT_STORED, SERVER_ERROR, ... */
 	uint64_t failed;   /* no answer after every attempt */
+	struct server_watch server; /* who answered each connection (serverid.h) */
+	int unconfirmed; /* the server could not be asked again after the last record */
 };
 
 /* A pipeline to ADDR; connects on first use. NULL when out of memory. */
@@ -49,6 +54,14 @@ void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint
 
 /* Send everything queued and wait until every record is counted. */
 void pipeline_flush(struct pipeline *p);
+
+/* Flush, then ask the server once more who it is: a restart after the last
+ * acknowledgement is seen too, and its evictions are read. */
+void pipeline_finish(struct pipeline *p);
+
+/* Whether to ask each new connection's server who it is ("stats"): on by
+ * default; a server that does not answer turns it off by itself. */
+void pipeline_identify(struct pipeline *p, int on);
 
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
 

@@ -38,6 +38,8 @@ void file_stats_add(struct file_stats *dst, const struct file_stats *src)
 	dst->apps_dropped += src->apps_dropped;
 	dst->coords_dropped += src->coords_dropped;
 	dst->bytes_in += src->bytes_in;
+	dst->restarts += src->restarts;
+	dst->evicted += src->evicted;
 }
 
 int report_write(int fd, const struct report_msg *msg)

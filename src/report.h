@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "errkind.h"
+#include "record.h"
 
 
 /* Which file a worker read, and what it looked like when opened: a file is
@@ -19,6 +21,19 @@ struct file_id {
 	uint64_t size;
 	int64_t mtime_sec;
 	long mtime_nsec;
+};
+
+/* Most servers a run can have, each device type's whole pool; server I of
+ * type T is number T * MAX_POOL + I. */
+#define REPORT_SERVERS (DEV_TYPES * MAX_POOL)
+
+/* One server as a file's load saw it, from its "stats" (serverid.h). */
+struct server_seen {
+	uint64_t evicted;  /* items it evicted during the load */
+	uint32_t pid;      /* its process at the end of the load; 0: never asked, or it does not say */
+	uint32_t started;  /* and that process's start time (unix time) */
+	uint32_t restarts; /* times it was found restarted during the load */
+	uint32_t unconfirmed; /* it could not be asked again after the last record */
 };
 
 struct file_stats {
@@ -36,6 +51,9 @@ struct file_stats {
 	int read_to_end;     /* the whole gzip stream was read */
 	int delivered_all;   /* every parsed record acknowledged */
 	char failure[512];   /* why the file failed, if it did */
+	uint32_t restarts;   /* sum of servers[].restarts */
+	uint64_t evicted;    /* sum of servers[].evicted */
+	struct server_seen servers[REPORT_SERVERS];
 };
 
 /* A worker sends PROGRESS reports (counts so far) while it runs, then one

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libmemcached/memcached.h>
 
 #include "backoff.h"
 #include "log.h"
 #include "pipeline.h"
+#include "serverid.h"
 #include "sink.h"
 
 struct dest {
@@ -25,6 +27,10 @@ struct dest {
 	memcached_st *mc;                /* hashes keys; with --serial, also sets */
 	struct pipeline *pl[MAX_POOL];   /* pipelined: one per server */
 	int down[MAX_POOL];              /* --serial: gave up on that server */
+	/* --serial: who each server was (the pipelines watch their own). */
+	struct server_watch watch[MAX_POOL];
+	int no_stats[MAX_POOL];    /* it does not answer "stats" */
+	int unconfirmed[MAX_POOL]; /* it could not be asked after the last record */
 };
 
 struct sink {
@@ -144,6 +150,33 @@ static void describe_failure(memcached_st *mc, memcached_return_t rc, char *buf,
 		snprintf(buf, size, "%s", memcached_strerror(mc, rc));
 }
 
+/* --serial: ask SERVER who it is, on a connection of its own (libmemcached
+ * keeps its own to itself). 0, or -1 when it could not be reached. */
+static int serial_identify(struct sink *sink, struct dest *d, int server)
+{
+	const struct server_addr *a = &d->pool->addr[server];
+	struct server_id id;
+	char why[256];
+	int fd, rc;
+
+	if (d->no_stats[server])
+		return 0;
+	fd = addr_dial(a, sink->timeout_ms, why, sizeof(why));
+	if (fd < 0)
+		return -1;
+	rc = serverid_probe(fd, sink->timeout_ms, &id, why, sizeof(why));
+	close(fd);
+	if (rc == 1) {
+		d->no_stats[server] = 1;
+		serverid_log_unknown(a->spec);
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	serverid_note(&d->watch[server], &id, a->spec);
+	return 0;
+}
+
 /* --serial: one set, retried on the same server up to the attempts. */
 static void put_serial(struct sink *sink, struct dest *d, int server, const char *key,
 		       size_t keylen, const uint8_t *value, size_t valuelen)
@@ -155,6 +188,8 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		sink->stats.failed++;
 		return;
 	}
+	if (!d->watch[server].have_id)
+		(void)serial_identify(sink, d, server);
 	for (int attempt = 1; attempt <= sink->attempts; attempt++) {
 		memcached_return_t rc =
 		    memcached_set(d->mc, key, keylen, (const char *)value, valuelen, 0, 0);
@@ -174,6 +209,7 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		backoff_sleep(backoff_ms(attempt));
 		if (dest_connect(d, sink->timeout_ms, why, sizeof(why)) < 0)
 			break;
+		(void)serial_identify(sink, d, server);
 	}
 	sink->stats.failed++;
 	d->down[server] = 1;
@@ -195,12 +231,49 @@ void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t key
 		put_serial(sink, d, server, key, keylen, value, valuelen);
 }
 
-void sink_flush(struct sink *sink)
+void sink_finish(struct sink *sink)
 {
 	for (int t = 0; t < DEV_TYPES; t++)
 		for (int i = 0; i < sink->dest[t].pool->n; i++)
 			if (sink->dest[t].pl[i] != NULL)
 				pipeline_flush(sink->dest[t].pl[i]);
+	/* Only then ask: a restart while another server drained must be seen. */
+	for (int t = 0; t < DEV_TYPES; t++) {
+		struct dest *d = &sink->dest[t];
+		for (int i = 0; i < d->pool->n; i++) {
+			if (d->pl[i] != NULL)
+				pipeline_finish(d->pl[i]);
+			else if (d->watch[i].have_id && !d->down[i] &&
+				 serial_identify(sink, d, i) < 0)
+				d->unconfirmed[i] = 1;
+		}
+	}
+}
+
+void sink_get_servers(const struct sink *sink, struct server_seen *out)
+{
+	memset(out, 0, REPORT_SERVERS * sizeof(*out));
+	for (int t = 0; t < DEV_TYPES; t++)
+		for (int i = 0; i < sink->dest[t].pool->n; i++) {
+			const struct dest *d = &sink->dest[t];
+			struct server_seen *seen = &out[t * MAX_POOL + i];
+			struct server_watch w = d->watch[i];
+			int unconfirmed = d->unconfirmed[i];
+
+			if (d->pl[i] != NULL) {
+				struct pipeline_stats ps;
+				pipeline_get_stats(d->pl[i], &ps);
+				w = ps.server;
+				unconfirmed = ps.unconfirmed;
+			}
+			if (w.have_id) {
+				seen->pid = w.now.pid;
+				seen->started = (uint32_t)w.now.started;
+			}
+			seen->restarts = w.restarts;
+			seen->evicted = serverid_evicted(&w);
+			seen->unconfirmed = (uint32_t)unconfirmed;
+		}
 }
 
 void sink_get_stats(const struct sink *sink, struct sink_stats *out)

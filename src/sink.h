@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "report.h"
 
 struct sink;
 
@@ -30,8 +31,13 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen);
 void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
 	      const uint8_t *value, size_t valuelen);
 
-/* Wait until every record put so far is counted. */
-void sink_flush(struct sink *sink);
+/* Wait until every record put so far is counted, then ask each server once
+ * more who it is (pipeline_finish). */
+void sink_finish(struct sink *sink);
+
+/* What each server was seen to do during the load: REPORT_SERVERS entries,
+ * numbered as report.h says. */
+void sink_get_servers(const struct sink *sink, struct server_seen *out);
 
 void sink_get_stats(const struct sink *sink, struct sink_stats *out);
 

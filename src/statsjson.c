@@ -89,7 +89,36 @@ static void put_counts(FILE *out, const struct file_stats *st)
 		st->apps_dropped, st->coords_dropped, st->bytes_in);
 }
 
-static void put_file(FILE *out, const struct statsjson_file *f)
+static int lost_on(const struct statsjson_file *f, int server)
+{
+	return (f->lost[server / 8] >> (server % 8)) & 1;
+}
+
+/* The servers that did something to the file's records: restarted or
+ * evicted during its load, or restarted after its rename. */
+static void put_servers(FILE *out, const struct statsjson_run *run, const struct statsjson_file *f)
+{
+	int first = 1;
+
+	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64 ", \"servers\": [",
+		f->st.restarts, f->st.evicted);
+	for (int s = 0; run->pools != NULL && s < REPORT_SERVERS; s++) {
+		const struct server_seen *seen = &f->st.servers[s];
+
+		if (seen->restarts == 0 && seen->evicted == 0 && !lost_on(f, s))
+			continue;
+		fputs(first ? "{\"server\": " : ", {\"server\": ", out);
+		put_string(out, run->pools[s / MAX_POOL].addr[s % MAX_POOL].spec);
+		fprintf(out,
+			", \"restarts\": %" PRIu32 ", \"evictions\": %" PRIu64
+			", \"lost_after_rename\": %s}",
+			seen->restarts, seen->evicted, lost_on(f, s) ? "true" : "false");
+		first = 0;
+	}
+	putc(']', out);
+}
+
+static void put_file(FILE *out, const struct statsjson_run *run, const struct statsjson_file *f)
 {
 	fputs("{\"name\": ", out);
 	put_string(out, f->name);
@@ -99,6 +128,7 @@ static void put_file(FILE *out, const struct statsjson_file *f)
 	put_seconds(out, f->st.seconds);
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&f->st));
+	put_servers(out, run, f);
 	fprintf(out,
 		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
 	if (f->status != STATSJSON_FAILED)
@@ -127,6 +157,8 @@ static void put_totals(FILE *out, const struct statsjson_run *run)
 			by_status[s]);
 	fprintf(out, ", \"high_error_rate\": %zu, ", high);
 	put_counts(out, &sum);
+	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64, sum.restarts,
+		sum.evicted);
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&sum));
 	putc('}', out);
@@ -146,7 +178,7 @@ int statsjson_format(FILE *out, const struct statsjson_run *run)
 	fprintf(out, ",\n  \"dry_run\": %s,\n  \"files\": [", run->dry ? "true" : "false");
 	for (size_t i = 0; i < run->n; i++) {
 		fputs(i ? ",\n    " : "\n    ", out);
-		put_file(out, &run->files[i]);
+		put_file(out, run, &run->files[i]);
 	}
 	fputs(run->n ? "\n  ],\n  \"totals\": " : "],\n  \"totals\": ", out);
 	put_totals(out, run);

@@ -27,6 +27,9 @@ struct statsjson_file {
 	enum statsjson_status status;
 	int high_error_rate;  /* read to its end with an error rate over the limit */
 	struct file_stats st; /* counts; st.failure is the reason when FAILED */
+	/* Servers (report.h's numbering) that restarted after the file was
+	 * renamed: a bit each. */
+	unsigned char lost[REPORT_SERVERS / 8];
 };
 
 struct statsjson_run {
@@ -35,6 +38,7 @@ struct statsjson_run {
 	int exit_status;
 	int signal; /* the signal that stopped the run, or 0 */
 	int dry;
+	const struct server_pool *pools;    /* DEV_TYPES of them: the servers' names */
 	const struct statsjson_file *files; /* in input (chronological) order */
 	size_t n;
 };

@@ -2,6 +2,7 @@
  * one-to-one reading of the files' outcomes (renameq.h). */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "statsjson.h"
@@ -22,6 +23,25 @@ static enum statsjson_status json_status(enum file_outcome o)
 		return STATSJSON_FAILED;
 	}
 	return STATSJSON_FAILED;
+}
+
+void summary_log_file(const char *path, const struct file_stats *st)
+{
+	char kinds[512] = "";
+	size_t k = 0;
+
+	for (int i = 0; i < ERR_KINDS; i++)
+		if (st->by_kind[i] && k < sizeof(kinds))
+			k += (size_t)snprintf(kinds + k, sizeof(kinds) - k, " %s=%llu",
+					      err_kind_name((enum err_kind)i),
+					      (unsigned long long)st->by_kind[i]);
+	log_info("Finished %s: lines=%llu processed=%llu errors=%llu%s%s%s blank=%llu "
+		 "apps_dropped=%llu coords_dropped=%llu seconds=%.2f",
+		 path, (unsigned long long)st->lines, (unsigned long long)st->processed,
+		 (unsigned long long)st->errors, kinds[0] ? " (" : "", kinds[0] ? kinds + 1 : "",
+		 kinds[0] ? ")" : "", (unsigned long long)st->blank,
+		 (unsigned long long)st->apps_dropped, (unsigned long long)st->coords_dropped,
+		 st->seconds);
 }
 
 static void log_summary(const struct run_summary *s)
@@ -61,9 +81,13 @@ static int exit_status(const struct run_summary *s)
 
 	if (s->signal)
 		return 128 + s->signal;
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		if (renameq_outcome(s->q, i) != done || s->fr[i].high_error_rate)
 			return 1;
+		for (size_t b = 0; b < sizeof(s->fr[i].lost); b++)
+			if (s->fr[i].lost[b])
+				return 1;
+	}
 	return 0;
 }
 
@@ -78,6 +102,7 @@ static int write_stats(const struct run_summary *s, int status)
 		.exit_status = status,
 		.signal = s->signal,
 		.dry = s->cfg->dry,
+		.pools = s->cfg->servers,
 		.files = files,
 		.n = s->n,
 	};
@@ -91,6 +116,7 @@ static int write_stats(const struct run_summary *s, int status)
 			files[i].status = json_status(renameq_outcome(s->q, i));
 			files[i].high_error_rate = s->fr[i].high_error_rate;
 			files[i].st = s->fr[i].st;
+			memcpy(files[i].lost, s->fr[i].lost, sizeof(files[i].lost));
 		}
 		/* A second signal ends the run at once: after the report, not
 		 * halfway through it with a temporary file left behind. */

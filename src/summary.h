@@ -18,7 +18,16 @@ struct file_run {
 	int has_result;      /* the worker's final report arrived */
 	int high_error_rate; /* read to its end with an error rate over the limit */
 	int gone;            /* its name no longer exists: it will not load again */
+	/* Servers (report.h's numbering) that restarted after the file was
+	 * renamed, so its records there are lost: a bit each. */
+	unsigned char lost[REPORT_SERVERS / 8];
 };
+
+/* Whether bit SERVER of LOST is set. */
+static inline int file_run_lost(const unsigned char *lost, int server)
+{
+	return (lost[server / 8] >> (server % 8)) & 1;
+}
 
 /* What the summary is made of. */
 struct run_summary {
@@ -32,6 +41,9 @@ struct run_summary {
 	double seconds;              /* the run's duration */
 	time_t wall_started;
 };
+
+/* Log the "Finished PATH: lines=... processed=..." line of one file. */
+void summary_log_file(const char *path, const struct file_stats *st);
 
 /* Log the summary, write the --stats-json report if asked, and return the
  * exit status: 0 when every file was renamed (with --dry: loaded) with an

@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "renameq.h"
 #include "report.h"
+#include "restarts.h"
 #include "signals.h"
 #include "summary.h"
 #include "supervisor.h"
@@ -38,7 +39,34 @@ struct run {
 	double started;
 	time_t wall_started;
 	uint64_t bytes_total; /* for the status line */
+	struct restarts restarts;
 };
+
+static const char *server_spec(const struct config *cfg, int server)
+{
+	return cfg->servers[server / MAX_POOL].addr[server % MAX_POOL].spec;
+}
+
+/* restarts.h's callback: a later file met a newer process of SERVER than
+ * OLD, so the renamed files whose records went to OLD lost them. */
+static void server_restarted(int server, const struct server_seen *old,
+			     const struct server_seen *now, void *ctx)
+{
+	struct run *run = ctx;
+
+	for (size_t k = 0; k < run->n; k++) {
+		struct file_run *f = &run->fr[k];
+
+		if (renameq_outcome(run->q, k) != OUTCOME_RENAMED ||
+		    !restarts_same(&f->st.servers[server], old))
+			continue;
+		f->lost[server / 8] |= (unsigned char)(1u << (server % 8));
+		log_warn("%s restarted (pid %u, now pid %u) after %s was renamed: the file's records "
+			 "there are lost; rename its .NAME back to load it again",
+			 server_spec(run->cfg, server), (unsigned)old->pid, (unsigned)now->pid,
+			 run->files[k]);
+	}
+}
 
 /* Draw the status line from the finished files and the running ones. */
 static void show_progress(struct run *run, int force)
@@ -58,25 +86,6 @@ static void show_progress(struct run *run, int force)
 	progress_show(&v, force);
 }
 
-static void log_file_counts(const char *path, const struct file_stats *st)
-{
-	char kinds[512] = "";
-	size_t k = 0;
-
-	for (int i = 0; i < ERR_KINDS; i++)
-		if (st->by_kind[i] && k < sizeof(kinds))
-			k += (size_t)snprintf(kinds + k, sizeof(kinds) - k, " %s=%llu",
-					      err_kind_name((enum err_kind)i),
-					      (unsigned long long)st->by_kind[i]);
-	log_info("Finished %s: lines=%llu processed=%llu errors=%llu%s%s%s blank=%llu "
-		 "apps_dropped=%llu coords_dropped=%llu seconds=%.2f",
-		 path, (unsigned long long)st->lines, (unsigned long long)st->processed,
-		 (unsigned long long)st->errors, kinds[0] ? " (" : "", kinds[0] ? kinds + 1 : "",
-		 kinds[0] ? ")" : "", (unsigned long long)st->blank,
-		 (unsigned long long)st->apps_dropped, (unsigned long long)st->coords_dropped,
-		 st->seconds);
-}
-
 /* Rename FILES[K] to its done name, if it is still the file that was
  * loaded. 0, or -1 after saying why not. */
 static int rename_loaded(struct run *run, size_t k)
@@ -84,7 +93,16 @@ static int rename_loaded(struct run *run, size_t k)
 	const char *path = run->files[k];
 	struct file_run *f = &run->fr[k];
 	char done[4096], why[sizeof(f->st.failure)];
+	int stale = restarts_stale(&run->restarts, f->st.servers);
 
+	if (stale >= 0) {
+		snprintf(why, sizeof(why),
+			 "%s restarted after the file was loaded, and lost its records there",
+			 server_spec(run->cfg, stale));
+		log_error("%s: %s; not renamed, it loads again next run", path, why);
+		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
+		return -1;
+	}
 	if (f->st.has_id && inputs_check_unchanged(path, &f->st.opened, why, sizeof(why)) < 0) {
 		f->gone = access(path, F_OK) != 0;
 		log_error("%s %s; not renamed%s", path, why,
@@ -123,8 +141,10 @@ static void finish_file(struct run *run, size_t idx, int counted)
 	int complete = file_stats_complete(&f->st);
 
 	f->running = 0;
-	if (counted)
-		log_file_counts(path, &f->st);
+	if (counted) {
+		summary_log_file(path, &f->st);
+		restarts_add(&run->restarts, f->st.servers, server_restarted, run);
+	}
 	if (f->st.read_to_end) {
 		double rate = file_stats_error_rate(&f->st);
 		if (rate <= cfg->max_error_rate && complete) {

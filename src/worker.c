@@ -45,6 +45,42 @@ static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 }
 
 /* Every this many lines, see whether a progress report is due. */
+/* Sum what the servers did during the load into ST; 0 when one of them
+ * restarted (and lost records it had acknowledged) or could not be asked
+ * after the last record, with the reason in st->failure. Evictions are only
+ * logged: memcached may evict any record at any time, and says how many. */
+static int servers_kept_all(const struct config *cfg, struct file_stats *st)
+{
+	int ok = 1;
+
+	for (int t = 0; t < DEV_TYPES; t++)
+		for (int i = 0; i < cfg->servers[t].n; i++) {
+			const struct server_seen *s = &st->servers[t * MAX_POOL + i];
+			const char *spec = cfg->servers[t].addr[i].spec;
+
+			st->restarts += s->restarts;
+			st->evicted += s->evicted;
+			if (s->evicted > 0)
+				log_warn("%s evicted %llu items during the load: records of this file "
+					 "may be among them",
+					 spec, (unsigned long long)s->evicted);
+			if (ok && s->restarts > 0) {
+				snprintf(st->failure, sizeof(st->failure),
+					 "%s restarted during the load and lost the records it had "
+					 "acknowledged",
+					 spec);
+				ok = 0;
+			} else if (ok && s->unconfirmed) {
+				snprintf(st->failure, sizeof(st->failure),
+					 "%s could not be asked after the last record whether it still "
+					 "holds them",
+					 spec);
+				ok = 0;
+			}
+		}
+	return ok;
+}
+
 /* Every this many lines, ask whether to stop, and see whether a progress
  * report is due: often enough that a stop is prompt even when every record
  * fails at once, rarely enough to cost nothing per line. */
@@ -142,13 +178,14 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 out:
 	if (sink != NULL) {
 		struct sink_stats ss;
-		sink_flush(sink);
+		sink_finish(sink);
 		sink_get_stats(sink, &ss);
+		sink_get_servers(sink, st->servers);
 		st->processed += ss.stored;
 		count_error(st, ERR_REJECTED, ss.rejected);
 		count_error(st, ERR_UNDELIVERED, ss.failed);
-		st->delivered_all = ss.rejected == 0 && ss.failed == 0;
-		if (!st->delivered_all && st->failure[0] == '\0')
+		st->delivered_all = ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, st);
+		if (ss.rejected + ss.failed > 0 && st->failure[0] == '\0')
 			snprintf(st->failure, sizeof(st->failure),
 				 "%llu records rejected, %llu undelivered",
 				 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);

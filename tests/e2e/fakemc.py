@@ -1,11 +1,13 @@
 """A scriptable stand-in for memcached: enough of the text protocol's set
-command to test what the loader does when a server drops the connection,
-rejects records, or answers nonsense. Real memcached cannot be made to do
-these on cue. Listens on 127.0.0.1 only."""
+and stats commands to test what the loader does when a server drops the
+connection, rejects records, or answers nonsense. Real memcached cannot be
+made to do these on cue. Listens on 127.0.0.1 only."""
 
+import os
 import re
 import socket
 import threading
+import time
 
 
 class _Listener:
@@ -39,6 +41,17 @@ class _Listener:
         self.closing = True
         self.sock.close()
 
+    def stats_reply(self):
+        """What memcached answers to "stats", in part: one process, up since
+        this server was made, that never evicts."""
+        with self.lock:
+            self.stats_asked = getattr(self, "stats_asked", 0) + 1
+            if not hasattr(self, "_started"):
+                self._started = int(time.time())
+        now = int(time.time())
+        return ("STAT pid %d\r\nSTAT uptime %d\r\nSTAT time %d\r\nSTAT evictions 0\r\nEND\r\n"
+                % (os.getpid(), now - self._started, now)).encode()
+
 
 class FakeMemcached(_Listener):
     """policy(conn_no, seq, key) -> "STORED", "SERVER_ERROR ...", "DROP" (close
@@ -68,6 +81,9 @@ class FakeMemcached(_Listener):
                         return
                     buf += data
                 line, buf = buf.split(b"\r\n", 1)
+                if line == b"stats":
+                    conn.sendall(self.stats_reply())
+                    continue
                 words = line.split()
                 if len(words) != 5 or words[0] != b"set":
                     conn.sendall(b"ERROR\r\n")
@@ -148,6 +164,9 @@ class StrictMemcached(_Listener):
                     with self.lock:
                         self.quits += 1
                     return
+                if line == b"stats":
+                    conn.sendall(self.stats_reply())
+                    continue
                 m = self.COMMAND.fullmatch(line)
                 if not m:
                     self._violation(conn, line)

@@ -60,6 +60,8 @@ static char *name_json(const char *name)
 	return out;
 }
 
+static struct server_pool pools[DEV_TYPES];
+
 static void whole_report(void **state)
 {
 	struct statsjson_file f[3];
@@ -92,9 +94,20 @@ static void whole_report(void **state)
 	f[1].st.bytes_in = 40;
 	f[1].st.seconds = 1.0000004; /* written to the microsecond */
 	snprintf(f[1].st.failure, sizeof(f[1].st.failure), "0 records rejected, 1 undelivered");
+	/* The idfa server restarted during the second file's load and evicted
+	 * 5 items; the gaid server restarted after the first was renamed. */
+	f[1].st.restarts = 1;
+	f[1].st.evicted = 5;
+	f[1].st.servers[DEV_IDFA * MAX_POOL].restarts = 1;
+	f[1].st.servers[DEV_IDFA * MAX_POOL].evicted = 5;
+	f[0].lost[DEV_GAID * MAX_POOL / 8] |= 1u << (DEV_GAID * MAX_POOL % 8);
 	f[2].name = "/data/a/20170929000200.tsv.gz";
 	f[2].status = STATSJSON_NOT_STARTED;
 	memset(&run, 0, sizeof(run));
+	memset(pools, 0, sizeof(pools));
+	snprintf(pools[DEV_IDFA].addr[0].spec, sizeof(pools[0].addr[0].spec), "127.0.0.1:33013");
+	snprintf(pools[DEV_GAID].addr[0].spec, sizeof(pools[0].addr[0].spec), "127.0.0.1:33014");
+	run.pools = pools;
 	run.started = 1506643803; /* 2017-09-29 00:10:03 UTC */
 	run.seconds = 2.5;
 	run.exit_status = 143;
@@ -117,18 +130,23 @@ static void whole_report(void **state)
 		"{\"fields\": 1, \"dev_type\": 1, \"dev_id\": 1, \"key\": 1, \"too_long\": 0, "
 		"\"rejected\": 0, \"undelivered\": 0}, \"apps_dropped\": 2, \"coords_dropped\": 1, "
 		"\"bytes\": 120, \"seconds\": 0.25, \"error_rate\": 0.6666666666666666, "
+		"\"server_restarts\": 0, \"evictions\": 0, \"servers\": [{\"server\": "
+		"\"127.0.0.1:33014\", \"restarts\": 0, \"evictions\": 0, \"lost_after_rename\": true}], "
 		"\"high_error_rate\": true, \"failure\": null},\n"
 		"    {\"name\": \"/data/a/20170929000100.tsv.gz\", \"status\": \"failed\", "
 		"\"lines\": 1, \"blank\": 0, \"processed\": 0, \"errors\": 1, \"errors_by_kind\": "
 		"{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, \"too_long\": 0, "
 		"\"rejected\": 0, \"undelivered\": 1}, \"apps_dropped\": 0, \"coords_dropped\": 0, "
 		"\"bytes\": 40, \"seconds\": 1.0, \"error_rate\": 1.0, "
+		"\"server_restarts\": 1, \"evictions\": 5, \"servers\": [{\"server\": "
+		"\"127.0.0.1:33013\", \"restarts\": 1, \"evictions\": 5, \"lost_after_rename\": false}], "
 		"\"high_error_rate\": false, \"failure\": \"0 records rejected, 1 undelivered\"},\n"
 		"    {\"name\": \"/data/a/20170929000200.tsv.gz\", \"status\": \"not_started\", "
 		"\"lines\": 0, \"blank\": 0, \"processed\": 0, \"errors\": 0, \"errors_by_kind\": "
 		"{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, \"too_long\": 0, "
 		"\"rejected\": 0, \"undelivered\": 0}, \"apps_dropped\": 0, \"coords_dropped\": 0, "
 		"\"bytes\": 0, \"seconds\": 0.0, \"error_rate\": 0.0, "
+		"\"server_restarts\": 0, \"evictions\": 0, \"servers\": [], "
 		"\"high_error_rate\": false, \"failure\": null}\n"
 		"  ],\n"
 		"  \"totals\": {\"files\": 3, \"not_started\": 1, \"loaded\": 0, \"renamed\": 1, "
@@ -136,7 +154,7 @@ static void whole_report(void **state)
 		"\"processed\": 2, \"errors\": 5, \"errors_by_kind\": {\"fields\": 1, \"dev_type\": 1, "
 		"\"dev_id\": 1, \"key\": 1, \"too_long\": 0, \"rejected\": 0, \"undelivered\": 1}, "
 		"\"apps_dropped\": 2, \"coords_dropped\": 1, \"bytes\": 160, "
-		"\"error_rate\": 0.7142857142857143}\n"
+		"\"server_restarts\": 1, \"evictions\": 5, \"error_rate\": 0.7142857142857143}\n"
 		"}\n");
 	free(text);
 }
@@ -166,7 +184,7 @@ static void empty_run_and_dry(void **state)
 				  "{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, "
 				  "\"too_long\": 0, \"rejected\": 0, \"undelivered\": 0}, "
 				  "\"apps_dropped\": 0, \"coords_dropped\": 0, \"bytes\": 0, "
-				  "\"error_rate\": 0.0}\n"
+				  "\"server_restarts\": 0, \"evictions\": 0, \"error_rate\": 0.0}\n"
 				  "}\n");
 	free(text);
 }
