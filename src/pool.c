@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,10 +47,16 @@ static void free_tables(struct pool *pp)
 /* In the new child: let go of the parent's side of the pool, run the task,
  * and end. _exit: the parent's stdio buffers and atexit handlers are not the
  * child's to flush or run. */
-static void __attribute__((noreturn)) child_main(struct pool *pp, struct slot *self, int fd)
+static void __attribute__((noreturn)) child_main(struct pool *pp, struct slot *self, int fd,
+						  pid_t parent)
 {
 	long task = self->task;
 
+	/* A child never outlives the parent, however the parent dies (SIGKILL
+	 * gives it no chance to stop its children); if it died before this
+	 * call, the check after it sees that. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
 	pool_for_signal = NULL;
 	for (int i = 0; i < pp->n; i++)
 		if (pp->slots[i].pid > 0 && &pp->slots[i] != self)
@@ -65,6 +72,8 @@ static int spawn(struct pool *pp, struct slot *s, long task)
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
+	pid_t parent = getpid();
+
 	s->task = task;
 	s->got = 0;
 	pid = fork();
@@ -77,7 +86,7 @@ static int spawn(struct pool *pp, struct slot *s, long task)
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(pp, s, fds[1]);
+		child_main(pp, s, fds[1], parent);
 	}
 	close(fds[1]);
 	s->pid = pid;

@@ -7,7 +7,8 @@
  * fixed-size records of at most PIPE_BUF bytes, so each write is atomic and
  * each arrives whole. The child owns the write end of its pipe, the parent
  * every read end; end of file on a pipe means the child has gone, so it is
- * reaped at once: no zombies. */
+ * reaped at once: no zombies. A child is killed when the parent dies, of
+ * whatever cause (Linux's PR_SET_PDEATHSIG): no orphans either. */
 #ifndef MEMC_LOAD_POOL_H
 #define MEMC_LOAD_POOL_H
 

@@ -4,6 +4,10 @@
 
 #include "signals.h"
 
+/* SIGHUP too: the terminal went away, which is no reason to leave a
+ * half-done run without its summary. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
 static volatile sig_atomic_t stop_signal;
 static void (*abort_fn)(void);
 static sigset_t wait_mask;
@@ -23,24 +27,32 @@ static void on_signal(int sig)
 int signals_install(int block, void (*abort)(void))
 {
 	struct sigaction sa;
-	sigset_t both;
+	sigset_t stops;
 
 	abort_fn = abort;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocking call returns EINTR and the loop looks. */
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+	sigemptyset(&stops);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (sigaction(stop_signals[i], &sa, NULL) < 0 || sigaddset(&stops, stop_signals[i]) < 0)
+			return -1;
+	if (sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &stops, &wait_mask) < 0)
 		return -1;
-
-	sigemptyset(&both);
-	sigaddset(&both, SIGINT);
-	sigaddset(&both, SIGTERM);
-	if (sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &both, &wait_mask) < 0)
-		return -1;
-	sigdelset(&wait_mask, SIGINT);
-	sigdelset(&wait_mask, SIGTERM);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigdelset(&wait_mask, stop_signals[i]);
 	return 0;
+}
+
+void signals_block(sigset_t *old)
+{
+	sigset_t stops;
+
+	sigemptyset(&stops);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&stops, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &stops, old);
 }
 
 int signals_stop_requested(void)
@@ -55,8 +67,8 @@ const sigset_t *signals_wait_mask(void)
 
 void signals_reset_in_child(void)
 {
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		signal(stop_signals[i], SIG_DFL);
 	abort_fn = NULL;
 	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 }

@@ -1,5 +1,5 @@
-/* signals.h -- SIGINT and SIGTERM: the first asks the run to stop, the
- * second ends it at once.
+/* signals.h -- SIGINT, SIGTERM and SIGHUP: the first asks the run to stop,
+ * the second ends it at once.
  *
  * The supervisor keeps both signals blocked except while it waits in ppoll
  * with signals_wait_mask(), so a stop request can never slip in between
@@ -15,6 +15,9 @@
  * signals_wait_mask(). ABORT, if not NULL, must be async-signal-safe; it
  * runs on the second signal, before the process exits. 0 or -1. */
 int signals_install(int block, void (*abort)(void));
+
+/* Hold the stop signals off (until sigprocmask(SIG_SETMASK, OLD, NULL)). */
+void signals_block(sigset_t *old);
 
 /* The signal that asked the run to stop, or 0. */
 int signals_stop_requested(void);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "signals.h"
 #include "statsjson.h"
 #include "summary.h"
 
@@ -107,7 +108,7 @@ static int write_stats(const struct run_summary *s, int status)
 		.n = s->n,
 	};
 	char err[1024] = "out of memory";
-	sigset_t block, old;
+	sigset_t old;
 	int rc = -1;
 
 	if (files != NULL) {
@@ -120,10 +121,7 @@ static int write_stats(const struct run_summary *s, int status)
 		}
 		/* A second signal ends the run at once: after the report, not
 		 * halfway through it with a temporary file left behind. */
-		sigemptyset(&block);
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-		sigprocmask(SIG_BLOCK, &block, &old);
+		signals_block(&old);
 		rc = statsjson_write(s->cfg->stats_json, &sr, err, sizeof(err));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		free(files);

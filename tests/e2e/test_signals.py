@@ -5,6 +5,7 @@ middle by stopping (SIGSTOP) the memcached its records go to, so the signal
 always lands while records wait for replies."""
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -132,3 +133,70 @@ def test_sigpipe_on_stderr_does_not_kill(mc, tmp_path):
     for p in paths:
         assert dot(p).exists()
     assert len(mc.keys()["gaid"]) == 400
+
+
+def alive(pid):
+    """Running, as opposed to gone or a zombie waiting to be reaped."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGQUIT])
+def test_workers_never_outlive_the_supervisor(mc, tmp_path, sig):
+    """A supervisor killed outright (SIGKILL, or SIGQUIT's core dump) cannot
+    stop its workers; the kernel must (PR_SET_PDEATHSIG). Measured before:
+    the workers went on loading for seconds under init, then lingered.
+    Run without helpers.Run, whose subreaper would kill them itself."""
+    paths = files(tmp_path, n=2, count=500)
+    mc.stop_server("gaid")  # the workers wait on it, 20 s each
+    proc = subprocess.Popen([helpers.MEMC_LOAD] + mc.opts() + ["-w", "2", "--timeout", "20000"]
+                            + [str(p) for p in paths], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    kids = []
+    try:
+        while len(kids) < 2:
+            line = proc.stderr.readline().decode()
+            assert line, "memc_load ended early"
+            kids += [int(w) for w in re.findall(r"\(worker pid (\d+)\)", line)]
+        proc.send_signal(sig)
+        assert proc.wait(30) == -sig
+        deadline = time.monotonic() + 10  # a bound for a hang, not a speed claim
+        while any(alive(p) for p in kids) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        left = [p for p in kids if alive(p)]
+    finally:
+        for p in kids:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.kill()
+        proc.wait()
+        mc.resume_server("gaid")
+    assert left == [], "workers %r outlived the supervisor" % left
+    for p in paths:
+        assert p.exists() and not dot(p).exists()
+
+
+@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]])
+def test_sighup_is_a_stop_request_like_sigterm(mc, tmp_path, mode):
+    """The terminal went away: stop as on SIGTERM, summary and all, exit 129
+    (measured before: the supervisor died at once and left its workers)."""
+    paths = files(tmp_path)
+    mc.stop_server("gaid")
+    timeout = "2000" if mode == ["--serial"] else "20000"
+    run = Run(mc.opts() + mode + ["--timeout", timeout, "-a", "1"] + [str(p) for p in paths])
+    run.wait_for(r"\] I Started .*%s" % NAMES[0])
+    time.sleep(0.3)  # let the worker reach the stopped server
+    send(run, signal.SIGHUP)
+    res = run.finish(timeout=30)
+    mc.resume_server("gaid")
+
+    assert res.rc == 129, res
+    assert res.grep(r"\] W Stopped by signal %d: \d+ files not started" % signal.SIGHUP), res
+    assert len(res.grep(r"\] I Summary: files 3, .*renamed 0,")) == 1, res
+    for p in paths:
+        assert p.exists() and not dot(p).exists()
