@@ -63,6 +63,10 @@ size_t mcproto_next_line(const char *buf, size_t len, const char **line, size_t 
 	return (size_t)(nl - buf) + 1;
 }
 
+/* What memcached (memcached.c, conn_new's caller) writes to a connection
+ * over its -c limit before closing it. */
+#define BUSY "ERROR Too many open connections"
+
 /* LINE is WORD, alone or followed by a space and more. */
 static int is_word(const char *line, size_t len, const char *word)
 {
@@ -78,6 +82,8 @@ enum mcproto_reply mcproto_classify(const char *line, size_t len)
 	if (is_word(line, len, "NOT_STORED") || is_word(line, len, "EXISTS") ||
 	    is_word(line, len, "NOT_FOUND") || is_word(line, len, "SERVER_ERROR"))
 		return MCPROTO_REJECTED;
+	if (len == sizeof(BUSY) - 1 && memcmp(line, BUSY, len) == 0)
+		return MCPROTO_BUSY;
 	if (is_word(line, len, "CLIENT_ERROR") || is_word(line, len, "ERROR"))
 		return MCPROTO_RESYNC;
 	return MCPROTO_GARBAGE;

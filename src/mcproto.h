@@ -33,6 +33,8 @@ enum mcproto_reply {
 	MCPROTO_REJECTED, /* NOT_STORED, EXISTS, NOT_FOUND, SERVER_ERROR ...: answered, not stored */
 	MCPROTO_RESYNC,   /* ERROR, CLIENT_ERROR ...: the server misread the command; it is
 			     rejected, and the connection must start afresh */
+	MCPROTO_BUSY,     /* "ERROR Too many open connections": memcached at its connection
+			     limit says so and closes; nothing was stored, try again later */
 	MCPROTO_GARBAGE,  /* anything else: the connection cannot be trusted */
 };
 

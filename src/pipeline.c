@@ -26,7 +26,7 @@
 
 struct pipeline {
 	const struct server_addr *addr;
-	pipeline_dial_fn *dial;
+	pipeline_dial_fn *dial; /* NULL: addr_dial */
 	void *dial_ctx;
 	int timeout_ms;
 	int attempts;
@@ -64,7 +64,6 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 		return NULL;
 	}
 	p->addr = addr;
-	p->dial = pipeline_dial_addr;
 	p->identify = 1;
 	p->timeout_ms = timeout_ms;
 	p->attempts = attempts;
@@ -91,13 +90,6 @@ void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 void pipeline_identify(struct pipeline *p, int on)
 {
 	p->identify = on;
-}
-
-int pipeline_dial_addr(const struct server_addr *addr, int timeout_ms, char *err, size_t errlen,
-		       void *ctx)
-{
-	(void)ctx;
-	return addr_dial(addr, timeout_ms, err, errlen);
 }
 
 void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx)
@@ -162,7 +154,8 @@ static int connect_server(struct pipeline *p)
 	struct server_id id;
 	char why[256];
 
-	p->fd = p->dial(p->addr, p->timeout_ms, why, sizeof(why), p->dial_ctx);
+	p->fd = p->dial != NULL ? p->dial(p->addr, p->timeout_ms, why, sizeof(why), p->dial_ctx)
+				: addr_dial(p->addr, p->timeout_ms, why, sizeof(why));
 	if (p->fd < 0) {
 		conn_failed(p, why);
 		return -1;
@@ -233,6 +226,10 @@ static int parse_replies(struct pipeline *p)
 			p->stats.rejected++;
 			ack_oldest(p);
 			drop_connection(p);
+			return -1;
+		case MCPROTO_BUSY:
+			conn_failed(p, "the server is at its connection limit (ERROR Too many open "
+				       "connections)");
 			return -1;
 		case MCPROTO_GARBAGE: {
 			char why[128];

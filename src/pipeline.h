@@ -40,11 +40,8 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 typedef int pipeline_dial_fn(const struct server_addr *addr, int timeout_ms, char *err,
 			     size_t errlen, void *ctx);
 
-/* The default: addr_dial. */
-pipeline_dial_fn pipeline_dial_addr;
-
-/* Connect with DIAL instead (the unit tests hand in one end of a
- * socketpair with a scripted server at the other). */
+/* Connect with DIAL instead of addr_dial (the unit tests hand in one end
+ * of a socketpair with a scripted server at the other). */
 void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx);
 
 /* Queue one set. Sends when enough is queued, and waits for replies only

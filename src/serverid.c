@@ -100,6 +100,14 @@ int serverid_probe(int fd, int timeout_ms, struct server_id *id, char *err, size
 			goto out;
 		}
 		len += (size_t)r;
+		const char *line;
+		size_t n;
+		if (mcproto_next_line(buf, len, &line, &n) > 0 &&
+		    mcproto_classify(line, n) == MCPROTO_BUSY) {
+			snprintf(err, errlen, "the server is at its connection limit (%.*s)", (int)n,
+				 line);
+			goto out;
+		}
 		int got = serverid_parse(buf, len, id);
 		if (got != 0) {
 			rc = got > 0 ? 0 : 1;

@@ -19,6 +19,7 @@ import pathlib
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -319,6 +320,45 @@ def test_server_out_of_memory_rejections_are_counted_exactly(mc, tmp_path, own_s
     check_counts(res, later)
     assert_held_back(res, later, first)
     assert len(mc.get("adid", later_keys)) == len(later_keys)
+
+
+@pytest.mark.parametrize("mode", [["-w", "1"], ["--serial"]], ids=["w1", "serial"])
+def test_server_at_its_connection_limit_is_retried_not_rejected(mc, tmp_path, own_server,
+                                                                 mode):
+    """memcached -c 30 takes 5 clients here; the sixth gets "ERROR Too many
+    open connections" and is closed. That is a refused connection, to back
+    off from and retry under --attempts, not a rejected record (measured
+    before: counted `rejected`, logged per record, the file failed)."""
+    start, _ = own_server
+    small = start(["-c", "30"])
+    held = []
+    while True:  # take every connection the server allows
+        s = socket.create_connection(("127.0.0.1", small.port))
+        s.sendall(b"version\r\n")
+        if not s.recv(100).startswith(b"VERSION"):
+            s.close()
+            break
+        held.append(s)
+    lines, keys = key_lines("idfa", "busy", 3000)
+    path = write_gz(tmp_path / NAMES[0], lines)
+    attempts, timeout = 8, 1000
+    r = Run(mc.opts(idfa=small.addr) + mode + ["-a", attempts, "--timeout", timeout, "-v",
+                                               str(path)])
+    try:
+        r.wait_for(r"\] [WD] %s: .*connection limit.*\(attempt 1 of 8\)|"
+                   r"\] D %s: attempt 1 of 8 failed" % (re.escape(small.addr),
+                                                        re.escape(small.addr)))
+    finally:
+        for s in held:
+            s.close()
+    res = r.finish(hang_bound(attempts, timeout))
+
+    assert res.rc == 0, res
+    assert res.renamed() == [str(path)]
+    f = check_counts(res, path)
+    assert (f["processed"], f["errors"]) == (3000, 0), res
+    assert not res.grep(r"rejected"), res
+    assert len(small.get_many(keys)) == 3000
 
 
 # -- file faults not covered by test_rename.py / test_cli.py ----------------

@@ -207,6 +207,14 @@ static void classify_resync(void **state)
 	expect_reply("CLIENT_ERROR", MCPROTO_RESYNC);
 }
 
+/* memcached over its -c limit: not about any record, the connection is refused. */
+static void classify_busy(void **state)
+{
+	(void)state;
+	expect_reply("ERROR Too many open connections", MCPROTO_BUSY);
+	expect_reply("ERROR Too many open connections now", MCPROTO_RESYNC);
+}
+
 static void classify_garbage(void **state)
 {
 	(void)state;
@@ -232,6 +240,7 @@ int main(void)
 		cmocka_unit_test(classify_stored),
 		cmocka_unit_test(classify_rejected),
 		cmocka_unit_test(classify_resync),
+		cmocka_unit_test(classify_busy),
 		cmocka_unit_test(classify_garbage),
 	};
 	return cmocka_run_group_tests_name("mcproto", tests, NULL, NULL);
