@@ -83,6 +83,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	while (w < 0 && errno == EINTR);
 }
 
+void log_nth_total(const char *spec, const char *what, unsigned long long n)
+{
+	if (n > LOG_FEW)
+		log_warn("%s %s %llu records of this file in all; the first %d are named above, -v "
+			 "names every one",
+			 spec, what, n, LOG_FEW);
+}
+
 void log_erase_line(int on)
 {
 	log_erase = on && log_out == STDERR_FILENO;

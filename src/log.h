@@ -23,6 +23,15 @@ void log_close(void);
  * terminal (see progress.c). Inherited by workers forked after the call. */
 void log_erase_line(int on);
 
+/* Warnings that may come once per record (a server rejecting records) are
+ * capped per file and server: the first LOG_FEW are warnings, the rest
+ * debug messages, and log_nth_total() gives the count at the end. A server
+ * out of memory would otherwise log a line per record, even with -q. */
+#define LOG_FEW 5
+#define log_nth(n, ...) log_msg((n) <= LOG_FEW ? LEVEL_WARN : LEVEL_DEBUG, __VA_ARGS__)
+/* "SPEC rejected N records of this file in all; ...", when N > LOG_FEW. */
+void log_nth_total(const char *spec, const char *what, unsigned long long n);
+
 #define log_error(...) log_msg(LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LEVEL_INFO, __VA_ARGS__)

@@ -192,7 +192,9 @@ static void log_rejected(struct pipeline *p, const char *reply, size_t len)
 	size_t keylen;
 	const char *key = mcproto_set_key(p->out + p->base, p->lens[p->head], &keylen);
 
-	log_warn("%s rejected %.*s: %.*s", p->addr->spec, (int)keylen, key, (int)len, reply);
+	p->stats.rejected++;
+	log_nth(p->stats.rejected, "%s rejected %.*s: %.*s", p->addr->spec, (int)keylen, key,
+		(int)len, reply);
 }
 
 /* Match every complete reply line to its record. 0, or -1 when the
@@ -215,7 +217,6 @@ static int parse_replies(struct pipeline *p)
 			break;
 		case MCPROTO_REJECTED:
 			log_rejected(p, line, len);
-			p->stats.rejected++;
 			ack_oldest(p);
 			break;
 		case MCPROTO_RESYNC:
@@ -223,7 +224,6 @@ static int parse_replies(struct pipeline *p)
 			 * then resynchronize on a fresh connection. That is no
 			 * failure of the server's, so no attempt is spent. */
 			log_rejected(p, line, len);
-			p->stats.rejected++;
 			ack_oldest(p);
 			drop_connection(p);
 			return -1;
@@ -372,6 +372,7 @@ void pipeline_finish(struct pipeline *p)
 	char why[256];
 
 	pipeline_flush(p);
+	log_nth_total(p->addr->spec, "rejected", (unsigned long long)p->stats.rejected);
 	while (!p->down && p->identify && p->stats.server.have_id) {
 		if (p->fd < 0) {
 			if (connect_server(p) == 0)

@@ -31,6 +31,7 @@ struct dest {
 	struct server_watch watch[MAX_POOL];
 	int no_stats[MAX_POOL];    /* it does not answer "stats" */
 	int unconfirmed[MAX_POOL]; /* it could not be asked after the last record */
+	uint64_t rejected[MAX_POOL]; /* --serial: records it rejected */
 };
 
 struct sink {
@@ -200,7 +201,8 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		describe_failure(d->mc, rc, why, sizeof(why));
 		if (is_rejection(rc)) {
 			sink->stats.rejected++;
-			log_warn("%s rejected %.*s: %s", spec, (int)keylen, key, why);
+			log_nth(++d->rejected[server], "%s rejected %.*s: %s", spec, (int)keylen, key,
+				why);
 			return;
 		}
 		log_debug("%s: attempt %d of %d failed: %s", spec, attempt, sink->attempts, why);
@@ -241,10 +243,13 @@ void sink_finish(struct sink *sink)
 	for (int t = 0; t < DEV_TYPES; t++) {
 		struct dest *d = &sink->dest[t];
 		for (int i = 0; i < d->pool->n; i++) {
-			if (d->pl[i] != NULL)
+			if (d->pl[i] != NULL) {
 				pipeline_finish(d->pl[i]);
-			else if (d->watch[i].have_id && !d->down[i] &&
-				 serial_identify(sink, d, i) < 0)
+				continue;
+			}
+			log_nth_total(d->pool->addr[i].spec, "rejected",
+				      (unsigned long long)d->rejected[i]);
+			if (d->watch[i].have_id && !d->down[i] && serial_identify(sink, d, i) < 0)
 				d->unconfirmed[i] = 1;
 		}
 	}

@@ -298,7 +298,8 @@ def test_server_out_of_memory_rejections_are_counted_exactly(mc, tmp_path, own_s
     later = write_gz(tmp_path / NAMES[1], later_lines)
 
     attempts, timeout = 3, 2000
-    res = run(mc.opts(idfa=full.addr) + mode + ["-a", attempts, "--timeout", timeout,
+    # -v: every rejected key is logged (the first few as warnings).
+    res = run(mc.opts(idfa=full.addr) + mode + ["-a", attempts, "--timeout", timeout, "-v",
                                          "--max-error-rate", "1", str(first), str(later)],
               timeout=hang_bound(attempts, timeout))
 
@@ -311,7 +312,7 @@ def test_server_out_of_memory_rejections_are_counted_exactly(mc, tmp_path, own_s
     assert f["processed"] == len(readable) + len(gaid_keys), res
     assert len(mc.get("gaid", gaid_keys)) == len(gaid_keys)
     logged = {m.group(1).encode() for m in map(
-        re.compile(r"\] W %s rejected (\S+): " % re.escape(full.addr)).search,
+        re.compile(r"\] [WD] %s rejected (\S+): " % re.escape(full.addr)).search,
         res.lines) if m}
     assert logged == set(idfa_keys) - readable, "the rejected keys logged are not those missing"
     assert_failed(res, first, r"%d records rejected, 0 undelivered" % rejected)
@@ -359,6 +360,31 @@ def test_server_at_its_connection_limit_is_retried_not_rejected(mc, tmp_path, ow
     assert (f["processed"], f["errors"]) == (3000, 0), res
     assert not res.grep(r"rejected"), res
     assert len(small.get_many(keys)) == 3000
+
+
+@pytest.mark.parametrize("mode", [["-w", "1"], ["--serial"]], ids=["w1", "serial"])
+@pytest.mark.parametrize("quiet", [[], ["-q"]], ids=["normal", "quiet"])
+def test_rejections_do_not_flood_the_log(mc, tmp_path, own_server, mode, quiet):
+    """A server out of memory rejects most of a file (measured: 212,630
+    warning lines for one 300,000-line file, even with -q). At most a few
+    rejected keys are named per file and server, then one line counts them
+    all; -v names every one (the test above)."""
+    start, _ = own_server
+    full = start(["-M", "-m", "2"])
+    big = ",".join(["4000000000"] * 600)
+    lines, keys = key_lines("idfa", "flood", 3000, apps=big)
+    path = write_gz(tmp_path / NAMES[0], lines)
+
+    res = run(mc.opts(idfa=full.addr) + mode + quiet + ["--max-error-rate", "1", str(path)])
+
+    assert res.rc == 1, res
+    rejected = len(keys) - len(full.get_many(keys))
+    assert rejected > 100, "the server was meant to fill up"
+    named = res.grep(r"\] W %s rejected \S+: " % re.escape(full.addr))
+    assert len(named) == 5, res
+    assert res.grep(r"\] W %s rejected %d records of this file in all; the first 5 are named "
+                    r"above, -v names every one" % (re.escape(full.addr), rejected)), res
+    assert len(res.lines) < 30, "the log is flooded: %d lines" % len(res.lines)
 
 
 # -- file faults not covered by test_rename.py / test_cli.py ----------------
