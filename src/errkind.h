@@ -1,7 +1,7 @@
 /* errkind.h -- the one list of error kinds a record can be counted under.
  *
  * The line rules (record.h) report the first five, delivery (sink.h) the
- * last two; the report and the logs name them all. Both enums below are
+ * last three; the report and the logs name them all. Both enums below are
  * generated from these lists, so a new kind cannot be added to one and
  * forgotten in the other. */
 #ifndef MEMC_LOAD_ERRKIND_H
@@ -18,6 +18,7 @@
 /* Kinds found while delivering a record. */
 #define DELIVERY_ERROR_KINDS(X)                                                   \
 	X(REJECTED, "rejected")       /* a server answered but did not store it */ \
+	X(TOO_LARGE, "too_large")     /* over the server's item size: never storable */ \
 	X(UNDELIVERED, "undelivered") /* no answer after every attempt */
 
 #define ERRKIND_ENUM(name, text) ERR_##name,

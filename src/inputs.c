@@ -65,12 +65,33 @@ static int given_before(char **src, const unsigned char *kept, size_t i, size_t 
 	return 0;
 }
 
+/* Whether PATH's loaded name .NAME fits its directory's file system; if not,
+ * why not in WHY. */
+static int done_name_fits(const char *path, char *why, size_t whylen)
+{
+	const char *base = base_name(path);
+	char dir[4096];
+	long max;
+
+	snprintf(dir, sizeof(dir), "%.*s", base == path ? 1 : (int)(base - path),
+		 base == path ? "." : path);
+	max = pathconf(dir, _PC_NAME_MAX);
+	if (max <= 0 || strlen(base) + 1 <= (size_t)max)
+		return 1;
+	snprintf(why, whylen,
+		 "its loaded name .%s would be %zu bytes, over the %ld its file system allows, so "
+		 "it could never be renamed; rename it shorter to load it",
+		 base, strlen(base) + 1, max);
+	return 0;
+}
+
 /* Copies of the names in SRC that do not start with '.', each file once. */
-static int keep_undotted(char **src, size_t nsrc, inputs_dup_fn *dup, char ***files, size_t *n)
+static int keep_undotted(char **src, size_t nsrc, inputs_skip_fn *skip, char ***files, size_t *n)
 {
 	char **list = calloc(nsrc ? nsrc : 1, sizeof(*list));
 	unsigned char *kept = calloc(nsrc ? nsrc : 1, 1);
 	size_t nkept = 0, first;
+	char why[8192];
 
 	if (list == NULL || kept == NULL)
 		goto nomem;
@@ -78,8 +99,14 @@ static int keep_undotted(char **src, size_t nsrc, inputs_dup_fn *dup, char ***fi
 		if (inputs_is_done(src[i]))
 			continue;
 		if (given_before(src, kept, i, &first)) {
-			if (dup != NULL)
-				dup(src[i], src[first]);
+			snprintf(why, sizeof(why), "the same file as %s, given before", src[first]);
+			if (skip != NULL)
+				skip(src[i], why, 0);
+			continue;
+		}
+		if (!done_name_fits(src[i], why, sizeof(why))) {
+			if (skip != NULL)
+				skip(src[i], why, 1);
 			continue;
 		}
 		list[nkept] = strdup(src[i]);
@@ -102,14 +129,14 @@ nomem:
 #pragma GCC diagnostic pop
 #endif
 
-int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_dup_fn *dup,
+int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_skip_fn *skip,
 		   char *err, size_t errlen)
 {
 	glob_t g;
 	int rc;
 
 	if (cfg->nfiles > 0) {
-		if (keep_undotted(cfg->files, (size_t)cfg->nfiles, dup, files, n) < 0)
+		if (keep_undotted(cfg->files, (size_t)cfg->nfiles, skip, files, n) < 0)
 			goto nomem;
 		return 0;
 	}
@@ -124,7 +151,7 @@ int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_du
 			 rc == GLOB_NOSPACE ? "out of memory" : "read error while matching");
 		return -1;
 	}
-	rc = keep_undotted(g.gl_pathv, g.gl_pathc, dup, files, n);
+	rc = keep_undotted(g.gl_pathv, g.gl_pathc, skip, files, n);
 	globfree(&g);
 	if (rc < 0)
 		goto nomem;

@@ -9,16 +9,19 @@
 #include "config.h"
 #include "report.h"
 
-/* Told of an operand that names the same file as an earlier one. */
-typedef void inputs_dup_fn(const char *path, const char *first);
+/* Told of an input left out, and WHY; ERROR when that is the user's loss
+ * (the file cannot be loaded), not a mere duplicate. */
+typedef void inputs_skip_fn(const char *path, const char *why, int error);
 
 /* The FILE operands, or else the pattern's matches, sorted by file name
  * (chronological for timestamp names), without names that start with '.'
- * (already loaded), and each file once: a name for a file given before (the
- * same path again, another path to it, a hard link) is left out, and DUP is
- * told. Sets *FILES (free with inputs_free) and *N; returns 0, or -1 with a
- * reason in ERR. An empty list is not an error here. */
-int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_dup_fn *dup,
+ * (already loaded), and each file once. Left out, and told to SKIP: a name
+ * for a file given before (the same path again, another path to it, a hard
+ * link), and a file whose loaded name .NAME would be longer than its file
+ * system allows (it could never be renamed, and would hold back every later
+ * file on every run). Sets *FILES (free with inputs_free) and *N; returns
+ * 0, or -1 with a reason in ERR. An empty list is not an error here. */
+int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_skip_fn *skip,
 		   char *err, size_t errlen);
 void inputs_free(char **files, size_t n);
 

@@ -47,9 +47,13 @@ static void log_options(const struct config *cfg)
 		 cfg->servers[DEV_ADID].spec, cfg->servers[DEV_DVID].spec);
 }
 
-static void log_duplicate(const char *path, const char *first)
+/* Inputs left out because they cannot be loaded: the run then exits 1. */
+static int inputs_lost;
+
+static void log_skipped(const char *path, const char *why, int error)
 {
-	log_warn("Skipping %s: the same file as %s, given before", path, first);
+	log_msg(error ? LEVEL_ERROR : LEVEL_WARN, "Skipping %s: %s", path, why);
+	inputs_lost += error;
 }
 
 int main(int argc, char **argv)
@@ -87,7 +91,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_options(&cfg);
-	if (inputs_collect(&cfg, &files, &nfiles, log_duplicate, err, sizeof(err)) < 0) {
+	if (inputs_collect(&cfg, &files, &nfiles, log_skipped, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		status = 1;
 		goto out;
@@ -98,7 +102,9 @@ int main(int argc, char **argv)
 				 cfg.files[i]);
 	if (nfiles == 0) {
 		if (cfg.nfiles > 0)
-			log_error("No input files: every FILE given starts with '.' (already loaded)");
+			log_error(inputs_lost ? "No input files left to load: see above"
+					      : "No input files: every FILE given starts with '.' "
+						"(already loaded)");
 		else
 			log_error("No input files match %s", cfg.pattern);
 		status = 1;
@@ -109,6 +115,8 @@ int main(int argc, char **argv)
 	if (!cfg.no_progress && cfg.verbosity >= 0 && isatty(STDERR_FILENO))
 		progress_enable();
 	status = supervisor_run(&cfg, files, nfiles);
+	if (status == 0 && inputs_lost)
+		status = 1;
 out:
 	inputs_free(files, nfiles);
 	log_close();

@@ -67,6 +67,9 @@ size_t mcproto_next_line(const char *buf, size_t len, const char **line, size_t 
  * over its -c limit before closing it. */
 #define BUSY "ERROR Too many open connections"
 
+/* memcached's answer to a value over its item size limit. */
+#define TOO_LARGE "SERVER_ERROR object too large for cache"
+
 /* LINE is WORD, alone or followed by a space and more. */
 static int is_word(const char *line, size_t len, const char *word)
 {
@@ -79,6 +82,8 @@ enum mcproto_reply mcproto_classify(const char *line, size_t len)
 {
 	if (len == 6 && memcmp(line, "STORED", 6) == 0)
 		return MCPROTO_STORED;
+	if (len == sizeof(TOO_LARGE) - 1 && memcmp(line, TOO_LARGE, len) == 0)
+		return MCPROTO_TOO_LARGE;
 	if (is_word(line, len, "NOT_STORED") || is_word(line, len, "EXISTS") ||
 	    is_word(line, len, "NOT_FOUND") || is_word(line, len, "SERVER_ERROR"))
 		return MCPROTO_REJECTED;

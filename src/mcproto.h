@@ -31,6 +31,8 @@ size_t mcproto_next_line(const char *buf, size_t len, const char **line, size_t 
 enum mcproto_reply {
 	MCPROTO_STORED,   /* STORED */
 	MCPROTO_REJECTED, /* NOT_STORED, EXISTS, NOT_FOUND, SERVER_ERROR ...: answered, not stored */
+	MCPROTO_TOO_LARGE, /* "SERVER_ERROR object too large for cache": over the server's item
+			      size limit (-I), so no retry, no later run, can ever store it */
 	MCPROTO_RESYNC,   /* ERROR, CLIENT_ERROR ...: the server misread the command; it is
 			     rejected, and the connection must start afresh */
 	MCPROTO_BUSY,     /* "ERROR Too many open connections": memcached at its connection

@@ -187,14 +187,13 @@ static void ack_oldest(struct pipeline *p)
 }
 
 /* Log a rejection with the key, read back from the oldest record's command. */
-static void log_rejected(struct pipeline *p, const char *reply, size_t len)
+static void log_rejected(struct pipeline *p, const char *reply, size_t len, uint64_t *count)
 {
 	size_t keylen;
 	const char *key = mcproto_set_key(p->out + p->base, p->lens[p->head], &keylen);
 
-	p->stats.rejected++;
-	log_nth(p->stats.rejected, "%s rejected %.*s: %.*s", p->addr->spec, (int)keylen, key,
-		(int)len, reply);
+	++*count;
+	log_nth(*count, "%s rejected %.*s: %.*s", p->addr->spec, (int)keylen, key, (int)len, reply);
 }
 
 /* Match every complete reply line to its record. 0, or -1 when the
@@ -216,14 +215,18 @@ static int parse_replies(struct pipeline *p)
 			ack_oldest(p);
 			break;
 		case MCPROTO_REJECTED:
-			log_rejected(p, line, len);
+			log_rejected(p, line, len, &p->stats.rejected);
+			ack_oldest(p);
+			break;
+		case MCPROTO_TOO_LARGE:
+			log_rejected(p, line, len, &p->stats.too_large);
 			ack_oldest(p);
 			break;
 		case MCPROTO_RESYNC:
 			/* The server misread a command: count this one rejected,
 			 * then resynchronize on a fresh connection. That is no
 			 * failure of the server's, so no attempt is spent. */
-			log_rejected(p, line, len);
+			log_rejected(p, line, len, &p->stats.rejected);
 			ack_oldest(p);
 			drop_connection(p);
 			return -1;
@@ -372,7 +375,7 @@ void pipeline_finish(struct pipeline *p)
 	char why[256];
 
 	pipeline_flush(p);
-	log_nth_total(p->addr->spec, "rejected", (unsigned long long)p->stats.rejected);
+	log_nth_total(p->addr->spec, "rejected", p->stats.rejected + p->stats.too_large);
 	while (!p->down && p->identify && p->stats.server.have_id) {
 		if (p->fd < 0) {
 			if (connect_server(p) == 0)

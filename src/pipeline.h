@@ -27,6 +27,7 @@ struct pipeline;
 struct pipeline_stats {
 	uint64_t stored;   /* STORED */
 	uint64_t rejected; /* answered, not stored: NOT_STORED, SERVER_ERROR, ... */
+	uint64_t too_large; /* over the server's item size limit */
 	uint64_t failed;   /* no answer after every attempt */
 	struct server_watch server; /* who answered each connection (serverid.h) */
 	int unconfirmed; /* the server could not be asked again after the last record */

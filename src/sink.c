@@ -128,7 +128,6 @@ static int is_rejection(memcached_return_t rc)
 {
 	switch (rc) {
 	case MEMCACHED_NOTSTORED:
-	case MEMCACHED_E2BIG:
 	case MEMCACHED_SERVER_ERROR:
 	case MEMCACHED_SERVER_MEMORY_ALLOCATION_FAILURE:
 	case MEMCACHED_BAD_KEY_PROVIDED:
@@ -199,6 +198,12 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 			return;
 		}
 		describe_failure(d->mc, rc, why, sizeof(why));
+		if (rc == MEMCACHED_E2BIG) { /* never storable: over the item size */
+			sink->stats.too_large++;
+			log_nth(++d->rejected[server], "%s rejected %.*s: %s", spec, (int)keylen, key,
+				why);
+			return;
+		}
 		if (is_rejection(rc)) {
 			sink->stats.rejected++;
 			log_nth(++d->rejected[server], "%s rejected %.*s: %s", spec, (int)keylen, key,
@@ -292,6 +297,7 @@ void sink_get_stats(const struct sink *sink, struct sink_stats *out)
 			pipeline_get_stats(sink->dest[t].pl[i], &ps);
 			out->stored += ps.stored;
 			out->rejected += ps.rejected;
+			out->too_large += ps.too_large;
 			out->failed += ps.failed;
 		}
 }

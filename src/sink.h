@@ -19,6 +19,7 @@ struct sink;
 struct sink_stats {
 	uint64_t stored;
 	uint64_t rejected;
+	uint64_t too_large; /* rejected as over the server's item size: never storable */
 	uint64_t failed;
 };
 

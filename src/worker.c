@@ -183,6 +183,9 @@ out:
 		sink_get_servers(sink, st->servers);
 		st->processed += ss.stored;
 		count_error(st, ERR_REJECTED, ss.rejected);
+		/* Like a bad line: counted in the error rate, no bar to the rename,
+		 * since no later run could store the record either. */
+		count_error(st, ERR_TOO_LARGE, ss.too_large);
 		count_error(st, ERR_UNDELIVERED, ss.failed);
 		st->delivered_all = ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, st);
 		if (ss.rejected + ss.failed > 0 && st->failure[0] == '\0')

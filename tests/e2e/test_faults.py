@@ -269,14 +269,17 @@ def test_evictions_during_a_load_are_reported(mc, tmp_path, own_server, mode):
 
     evicted = int(idfa.stats()["evictions"])
     assert evicted > 0, "the test needs a server that evicts"
-    assert res.rc == 0, res
+    # A server this short of memory may also refuse a record now and then
+    # (out of memory, rejected): that fails the file, and is not the point.
+    f = check_counts(res, path)
+    assert res.rc == (0 if f["errors"] == 0 else 1), res
     assert res.grep(r"\] W %s evicted %d items during the load: records of this file may be "
                     r"among them" % (re.escape(idfa.addr), evicted)), res
-    [f] = json.loads(stats.read_text())["files"]
-    assert f["evictions"] == evicted
-    assert f["servers"] == [{"server": idfa.addr, "restarts": 0, "evictions": evicted,
+    [j] = json.loads(stats.read_text())["files"]
+    assert j["evictions"] == evicted
+    assert j["servers"] == [{"server": idfa.addr, "restarts": 0, "evictions": evicted,
                              "lost_after_rename": False}]
-    assert len(idfa.get_many(keys)) == n - evicted
+    assert len(idfa.get_many(keys)) == f["processed"] - evicted
 
 
 # -- a memcached that rejects writes ----------------------------------------

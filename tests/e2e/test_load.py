@@ -86,18 +86,56 @@ def test_concatenated_gzip_members_are_all_read(mc, decode, tmp_path):
     assert dot(path).exists()
 
 
-def test_value_refused_by_server_is_counted_rejected(mc, small_server, tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--serial"]], ids=["pipelined", "serial"])
+def test_value_too_large_for_the_server_is_a_record_error(mc, small_server, tmp_path, mode):
+    """"SERVER_ERROR object too large for cache" can never turn into STORED:
+    the record counts as too_large, like a bad line, and does not keep its
+    file from being renamed (measured before: counted rejected, the file
+    failed, and it and every later file were held back on every run)."""
     big = ",".join(["4000000000"] * 400)  # ~2 KB packed: over the 1 KiB item limit
     path = write_gz(
         tmp_path / "20170101000000.tsv.gz",
         ["idfa\tsmall\t1\t2\t3", "idfa\tbig\t1\t2\t" + big, "gaid\tother\t1\t2\t3"],
     )
-    res = run(mc.opts(idfa=small_server.addr) + ["--timeout", "2000", str(path)])
+    res = run(mc.opts(idfa=small_server.addr) + mode + ["--timeout", "2000", str(path)])
     f = res.finished(path)
     assert f is not None, res
-    assert (f["processed"], f["errors"], f["kinds"]) == (2, 1, {"rejected": 1}), res
+    assert (f["processed"], f["errors"], f["kinds"]) == (2, 1, {"too_large": 1}), res
     assert small_server.keys() == {b"idfa:small"}
-    assert res.rc == 1, res  # 1 error in 3 is over the default limit
+    assert res.rc == 1, res  # 1 error in 3 is over the default limit...
+    assert res.renamed() == [str(path)], res  # ...but nothing a rerun could fix
+
+
+def test_a_few_values_too_large_are_within_the_error_rate(mc, small_server, tmp_path):
+    big = ",".join(["4000000000"] * 400)
+    first = write_gz(tmp_path / "20170101000000.tsv.gz",
+                     ["idfa\tok-%d\t1\t2\t3" % i for i in range(1000)]
+                     + ["idfa\tbig-%d\t1\t2\t%s" % (i, big) for i in range(5)])
+    later = write_gz(tmp_path / "20170101000100.tsv.gz", ["gaid\tlater\t1\t2\t3"])
+    res = run(mc.opts(idfa=small_server.addr) + [str(first), str(later)])
+    assert res.rc == 0, res
+    assert res.renamed() == [str(first), str(later)], res
+    assert res.finished(first)["kinds"] == {"too_large": 5}
+
+
+def test_file_whose_loaded_name_cannot_exist_is_refused_up_front(mc, tmp_path):
+    """A 255-byte name: its .NAME would be 256 bytes, which no common file
+    system allows, so the rename would fail on every run and hold back every
+    later file for ever. It is skipped up front with an error instead."""
+    long_name = "20170101000000" + "x" * (255 - 14 - 7) + ".tsv.gz"
+    assert len(long_name) == 255
+    first = write_gz(tmp_path / "20161231000000.tsv.gz", ["idfa\tfirst\t1\t2\t3"])
+    long_path = write_gz(tmp_path / long_name, ["gaid\tlong\t1\t2\t3"])
+    later = write_gz(tmp_path / "20170102000000.tsv.gz", ["adid\tlater\t1\t2\t3"])
+
+    res = run(mc.opts() + ["-p", str(tmp_path / "*.tsv.gz")])
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(first), str(later)], res
+    assert res.grep(r"\] E Skipping %s: its loaded name \.%s would be 256 bytes, over the 255 "
+                    r"its file system allows" % (re.escape(str(long_path)), long_name)), res
+    assert long_path.exists()
+    assert mc.keys()["gaid"] == set()
 
 
 def test_big_file_is_streamed_not_inflated_whole(mc, tmp_path):

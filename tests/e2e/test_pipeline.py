@@ -41,14 +41,18 @@ def test_rejections_are_counted_exactly(mc, tmp_path):
 
     server = FakeMemcached(policy)
     try:
-        path, res = load(mc, tmp_path, server, 2000, "-w", "1", "--max-error-rate", "1")
+        path, res = load(mc, tmp_path, server, 2000, "-w", "1", "--max-error-rate", "1", "-v")
     finally:
         server.close()
     rejected = 2000 // 7
     f = res.finished(path)
     assert f["processed"] == 2000 - rejected == server.replies["STORED"], res
     assert f["kinds"] == {"rejected": rejected}, res
-    assert len(res.grep(r"\] W 127\.0\.0\.1:\d+ rejected idfa:[0-9a-f]{32}: SERVER_ERROR")) == rejected
+    # The first five keys are warnings, the rest debug lines (-v), then a count.
+    assert len(res.grep(r"\] W 127\.0\.0\.1:\d+ rejected idfa:[0-9a-f]{32}: SERVER_ERROR")) == 5
+    assert len(res.grep(r"\] [WD] 127\.0\.0\.1:\d+ rejected idfa:[0-9a-f]{32}: SERVER_ERROR")) == \
+        rejected
+    assert res.grep(r"\] W 127\.0\.0\.1:\d+ rejected %d records of this file in all" % rejected)
     # A rejected record was not stored: the file must load again next run.
     assert res.rc == 1 and path.exists() and not dot(path).exists(), res
 

@@ -19,7 +19,8 @@ from helpers import ROOT, TYPES, Run, dot, free_port, run, write_gz
 
 NAMES = ["20170929000000.tsv.gz", "20170929000100.tsv.gz", "20170929000200.tsv.gz",
          "20170929000300.tsv.gz", "20170929000400.tsv.gz"]
-KINDS = ["fields", "dev_type", "dev_id", "key", "too_long", "rejected", "undelivered"]
+KINDS = ["fields", "dev_type", "dev_id", "key", "too_long", "rejected", "too_large",
+         "undelivered"]
 STATUSES = ["renamed", "held_back", "failed", "not_started", "loaded"]
 COUNTS = ["lines", "blank", "processed", "errors", "apps_dropped", "coords_dropped", "bytes"]
 
@@ -151,7 +152,7 @@ BIG_APPS = ",".join(["4000000000"] * 400)  # over the small server's 1 KiB items
 
 def write_mix(directory, names=NAMES):
     """A good file, one with bad lines, a truncated one, a good one (held
-    back), one with a record rejected and one undelivered."""
+    back), one with a record too large for its server and one undelivered."""
     directory.mkdir(exist_ok=True)
     paths = [directory / n for n in names]
     write_gz(paths[0], good("adid", "one", 20))
@@ -237,8 +238,8 @@ def test_report_of_a_mixed_run(mc, small_server, tmp_path):
     assert (files[3]["processed"], files[3]["errors"], files[3]["failure"]) == (10, 0, None)
     assert files[4]["processed"] == 1
     assert {k: v for k, v in files[4]["errors_by_kind"].items() if v} == \
-        {"rejected": 1, "undelivered": 1}
-    assert files[4]["failure"] == "1 records rejected, 1 undelivered"
+        {"too_large": 1, "undelivered": 1}
+    assert files[4]["failure"] == "0 records rejected, 1 undelivered"
     t = report["totals"]
     assert (t["files"], t["renamed"], t["held_back"], t["failed"], t["not_started"],
             t["loaded"], t["high_error_rate"]) == (5, 2, 1, 2, 0, 0, 2)

@@ -83,9 +83,9 @@ def test_faulty_load_has_no_memory_errors_and_no_leaks(mc, small_server, tmp_pat
 
     res = run_under_valgrind(mc.opts(idfa=small_server.addr) + ["--max-error-rate", "1"], paths)
 
-    assert res.rc == 1, res  # a rejected record and a bad file; not valgrind's 99
-    assert res.finished(paths[2])["kinds"] == {"rejected": 1}, res
-    assert res.renamed() == [str(p) for p in paths[:2]]
-    assert all(dot(p).exists() for p in paths[:2])
-    assert os.path.exists(paths[2]) and os.path.exists(paths[3])
+    assert res.rc == 1, res  # a bad file; not valgrind's 99
+    assert res.finished(paths[2])["kinds"] == {"too_large": 1}, res
+    assert res.renamed() == [str(p) for p in paths[:3]]
+    assert all(dot(p).exists() for p in paths[:3])
+    assert os.path.exists(paths[3])
     assert res.grep(r"\] E %s failed: " % re.escape(str(paths[3]))), res

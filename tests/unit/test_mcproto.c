@@ -192,7 +192,8 @@ static void classify_rejected(void **state)
 	expect_reply("EXISTS", MCPROTO_REJECTED);
 	expect_reply("NOT_FOUND", MCPROTO_REJECTED);
 	expect_reply("SERVER_ERROR out of memory storing object", MCPROTO_REJECTED);
-	expect_reply("SERVER_ERROR object too large for cache", MCPROTO_REJECTED);
+	expect_reply("SERVER_ERROR object too large for cache", MCPROTO_TOO_LARGE);
+	expect_reply("SERVER_ERROR object too large for cache!", MCPROTO_REJECTED);
 	expect_reply("SERVER_ERROR", MCPROTO_REJECTED);
 	expect_reply("NOT_STOREDX", MCPROTO_GARBAGE);
 	expect_reply("SERVER_ERRORS", MCPROTO_GARBAGE);
