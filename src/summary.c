@@ -1,6 +1,5 @@
 /* summary.c -- the summary line, the exit status and --stats-json, each a
  * one-to-one reading of the files' outcomes (renameq.h). */
-#include <signal.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -81,7 +80,6 @@ static int write_stats(const struct run_summary *s, int status)
 		.n = s->n,
 	};
 	char err[1024] = "out of memory";
-	sigset_t block, old;
 	int rc = -1;
 
 	if (files != NULL) {
@@ -91,14 +89,9 @@ static int write_stats(const struct run_summary *s, int status)
 			files[i].high_error_rate = s->fr[i].high_error_rate;
 			files[i].st = s->fr[i].st;
 		}
-		/* A second signal ends the run at once: after the report, not
-		 * halfway through it with a temporary file left behind. */
-		sigemptyset(&block);
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-		sigprocmask(SIG_BLOCK, &block, &old);
+		/* outfile.c holds a second signal off while a temporary
+		 * file exists, and lets it through while a FIFO waits. */
 		rc = statsjson_write(s->cfg->stats_json, &sr, err, sizeof(err));
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		free(files);
 	}
 	if (rc < 0) {
