@@ -162,8 +162,8 @@ out:
 }
 
 /* NAME is a FIFO or a device: write into it, keep it. */
-static int write_in_place(mode_t mode, const char *name, const void *data, size_t len,
-			  char *err, size_t errlen)
+static int write_in_place(mode_t mode, const char *name, const void *data, size_t len, char *err,
+			  size_t errlen)
 {
 	const char *step = "write";
 	sigset_t ending, old;

@@ -194,10 +194,10 @@ static void signal_mask_restored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(relative_link_chain_to_a_new_file),
-		cmocka_unit_test(link_loop_and_refused_kinds),
-		cmocka_unit_test(fifo_in_place),
-		cmocka_unit_test(signal_mask_restored),
+	    cmocka_unit_test(relative_link_chain_to_a_new_file),
+	    cmocka_unit_test(link_loop_and_refused_kinds),
+	    cmocka_unit_test(fifo_in_place),
+	    cmocka_unit_test(signal_mask_restored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
