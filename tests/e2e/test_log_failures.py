@@ -16,9 +16,6 @@ from helpers import Run, dot, run, write_gz
 NAMES = ["20170929000000.tsv.gz", "20170929000100.tsv.gz"]
 LOST = re.compile(r"^memc_load: cannot write to the log (.+): (.+); (\d+) log lines? lost$")
 
-# Removed with the fix: until then, each of these must fail.
-SILENT = pytest.mark.xfail(strict=True, reason="log write failures are silent")
-
 
 def inputs(tmp_path, n=20):
     return [write_gz(tmp_path / name, ["%s\tlog%d-%d\t1.5\t2.5\t1,2" % (t, k, i) for i in range(n)])
@@ -33,7 +30,6 @@ def lost(res):
     return m.group(1), m.group(2), int(m.group(3))
 
 
-@SILENT
 def test_log_on_dev_full_load_still_renames(mc, tmp_path):
     paths = inputs(tmp_path)
     stats = tmp_path / "stats.json"
@@ -55,7 +51,6 @@ def test_log_on_dev_full_load_still_renames(mc, tmp_path):
     assert [f["status"] for f in report["files"]] == ["renamed", "renamed"]
 
 
-@SILENT
 @pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]], ids=["workers", "serial"])
 def test_lines_lost_in_workers_are_counted(mc, tmp_path, mode):
     """With --dry each worker logs every record itself: the count is that
@@ -75,7 +70,6 @@ def test_lines_lost_in_workers_are_counted(mc, tmp_path, mode):
     assert lost(res) == ("/dev/full", "No space left on device", len(lines))
 
 
-@SILENT
 def test_stderr_on_dev_full_without_a_log(mc, tmp_path):
     """Nowhere to say it: no message, no hang, no crash; exit status 1."""
     paths = inputs(tmp_path)
@@ -106,7 +100,6 @@ def _children(pid):
     return out
 
 
-@SILENT
 def test_signal_status_stands(mc, tmp_path):
     paths = [write_gz(tmp_path / name, ["gaid\tsig%d-%028x\t1\t2\t3" % (k, i) for i in range(2000)])
              for k, name in enumerate(NAMES)]
