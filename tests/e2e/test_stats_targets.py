@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import threading
+import time
 
 import pytest
 
@@ -128,12 +129,18 @@ def test_fifo_with_a_slow_reader_gets_the_whole_report(mc, tmp_path):
     got = []
 
     def read_all():
+        # Before memc_load opens the FIFO a read finds no writer and returns
+        # b"" at once, as at the end: only b"" after some data is the end.
         os.set_blocking(rfd, True)
-        while True:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             chunk = os.read(rfd, 4096)
-            if not chunk:
+            if chunk:
+                got.append(chunk)
+            elif got:
                 return
-            got.append(chunk)
+            else:
+                time.sleep(0.05)
 
     reader = threading.Timer(1.0, read_all)
     reader.start()
