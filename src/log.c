@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,12 +12,17 @@
 #include "log.h"
 
 static int log_out = STDERR_FILENO;
+static const char *log_name; /* the -l FILE, or NULL for stderr */
 static enum log_level log_max = LEVEL_INFO;
 static int log_erase;
+static uint64_t lost;  /* lines not written whole */
+static int lost_errno; /* the first errno among them; 0: only short writes */
+static int lost_told;  /* log_report_failures said so already */
 
 int log_open(const char *path, enum log_level level, char *err, size_t errlen)
 {
 	log_max = level;
+	log_name = path;
 	if (path == NULL) {
 		log_out = STDERR_FILENO;
 		return 0;
@@ -28,6 +34,55 @@ int log_open(const char *path, enum log_level level, char *err, size_t errlen)
 	}
 	log_out = fd;
 	return 0;
+}
+
+uint64_t log_failures(int *first_errno)
+{
+	if (first_errno != NULL)
+		*first_errno = lost_errno;
+	return lost;
+}
+
+void log_failures_reset(void)
+{
+	lost = 0;
+	lost_errno = 0;
+	lost_told = 0;
+}
+
+void log_failures_add(uint64_t n, int first_errno)
+{
+	lost += n;
+	if (lost_errno == 0)
+		lost_errno = first_errno;
+}
+
+int log_report_failures(void)
+{
+	char msg[1024];
+	int n;
+
+	if (lost == 0)
+		return 0;
+	if (lost_told)
+		return 1;
+	lost_told = 1;
+	n = snprintf(msg, sizeof(msg),
+		     "memc_load: cannot write to the log%s%s: %s; %llu log line%s lost\n",
+		     log_name ? " " : " on ", log_name ? log_name : "standard error",
+		     lost_errno ? strerror(lost_errno) : "short write", (unsigned long long)lost,
+		     lost == 1 ? "" : "s");
+	if (n < 0)
+		return 1;
+	if ((size_t)n >= sizeof(msg)) {
+		n = (int)sizeof(msg) - 1;
+		msg[n - 1] = '\n';
+	}
+	/* One try: when stderr is the log that failed, there is nowhere else
+	 * to say it, and the exit status alone tells. */
+	ssize_t w = write(STDERR_FILENO, msg, (size_t)n);
+	(void)w;
+	return 1;
 }
 
 int log_enabled(enum log_level level)
@@ -76,11 +131,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	line[n++] = '\n';
 
 	/* One write per line keeps concurrent writers from interleaving; a
-	 * short write to a full disk is not worth a retry loop. */
+	 * short write to a full disk is not worth a retry loop, but it is
+	 * counted, as a failed write is, and reported at the end. */
 	ssize_t w;
 	do
 		w = write(log_out, line, n);
 	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)n)
+		log_failures_add(1, w < 0 ? errno : 0);
 }
 
 void log_nth_total(const char *spec, const char *what, unsigned long long n)

@@ -2,11 +2,18 @@
  *
  * The log descriptor is opened once by the supervisor and inherited by every
  * worker; because each line is a single write() to an O_APPEND file (or to
- * stderr), lines from concurrent processes never interleave. */
+ * stderr), lines from concurrent processes never interleave.
+ *
+ * A line that cannot be written whole is not retried but counted, in each
+ * process on its own: a worker starts its count at zero and sends it to the
+ * supervisor in its reports (report.h), which adds it to its own. At the
+ * end the supervisor says once on stderr how many lines were lost, and the
+ * exit status is 1. */
 #ifndef MEMC_LOAD_LOG_H
 #define MEMC_LOAD_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Not LOG_*: <syslog.h> uses those names for its own priorities. */
 enum log_level { LEVEL_ERROR, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
@@ -19,6 +26,20 @@ int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void log_close(void);
+
+/* Lines not written whole (a failed or short write) by this process, and
+ * the ones added by log_failures_add; *FIRST_ERRNO, if not NULL, gets the
+ * errno of the first failed write (0 when there were only short writes). */
+uint64_t log_failures(int *first_errno);
+/* Start the count afresh: in a new worker, so that it counts its own lines
+ * only, not its parent's. */
+void log_failures_reset(void);
+/* Add N lines a worker could not write, FIRST_ERRNO the first's errno. */
+void log_failures_add(uint64_t n, int first_errno);
+/* When any line was lost, say so once on stderr ("memc_load: cannot write
+ * to the log FILE: reason; N log lines lost", tried once) and return 1;
+ * else return 0. */
+int log_report_failures(void);
 /* Start each line with "\r" and erase-line, over a status line on the same
  * terminal (see progress.c). Inherited by workers forked after the call. */
 void log_erase_line(int on);

@@ -119,6 +119,10 @@ int main(int argc, char **argv)
 		status = 1;
 out:
 	inputs_free(files, nfiles);
+	/* After everything else, so every lost line is counted; summary.c
+	 * made the status 1 for them already, the other paths need it here. */
+	if (log_report_failures() && status == 0)
+		status = 1;
 	log_close();
 	return status;
 }

@@ -62,6 +62,8 @@ enum report_type { REPORT_RESULT = 1, REPORT_PROGRESS };
 
 struct report_msg {
 	uint32_t type;
+	int log_errno;      /* the errno of its first lost log line (log.h) */
+	uint64_t log_lost;  /* log lines the worker could not write, so far */
 	struct file_stats stats;
 };
 

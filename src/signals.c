@@ -34,9 +34,9 @@ int signals_install(int block, void (*abort)(void))
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocking call returns EINTR and the loop looks. */
-	sigemptyset(&stops);
+	signals_stop_set(&stops);
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
-		if (sigaction(stop_signals[i], &sa, NULL) < 0 || sigaddset(&stops, stop_signals[i]) < 0)
+		if (sigaction(stop_signals[i], &sa, NULL) < 0)
 			return -1;
 	if (sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &stops, &wait_mask) < 0)
 		return -1;
@@ -45,14 +45,11 @@ int signals_install(int block, void (*abort)(void))
 	return 0;
 }
 
-void signals_block(sigset_t *old)
+void signals_stop_set(sigset_t *set)
 {
-	sigset_t stops;
-
-	sigemptyset(&stops);
+	sigemptyset(set);
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
-		sigaddset(&stops, stop_signals[i]);
-	sigprocmask(SIG_BLOCK, &stops, old);
+		sigaddset(set, stop_signals[i]);
 }
 
 int signals_stop_requested(void)

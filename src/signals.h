@@ -16,8 +16,8 @@
  * runs on the second signal, before the process exits. 0 or -1. */
 int signals_install(int block, void (*abort)(void));
 
-/* Hold the stop signals off (until sigprocmask(SIG_SETMASK, OLD, NULL)). */
-void signals_block(sigset_t *old);
+/* The stop signals (SIGINT, SIGTERM, SIGHUP), to block or unblock. */
+void signals_stop_set(sigset_t *set);
 
 /* The signal that asked the run to stop, or 0. */
 int signals_stop_requested(void);

@@ -1,15 +1,13 @@
-/* statsjson.c -- the --stats-json report, and its atomic replacement. */
+/* statsjson.c -- the --stats-json report, and writing it out. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "numfmt.h"
+#include "outfile.h"
 #include "statsjson.h"
 
 const char *statsjson_status_name(enum statsjson_status status)
@@ -186,85 +184,26 @@ int statsjson_format(FILE *out, const struct statsjson_run *run)
 	return ferror(out) ? -1 : 0;
 }
 
-/* Write RUN into the new file FD and close it (also on failure); STEP says
- * what failed. */
-static int write_and_close(int fd, const struct statsjson_run *run, const char **step)
-{
-	FILE *out = fdopen(fd, "w");
-
-	if (out == NULL) {
-		*step = "fdopen";
-		close(fd);
-		return -1;
-	}
-	if (statsjson_format(out, run) < 0 || fflush(out) != 0) {
-		*step = "write";
-	} else if (fsync(fileno(out)) < 0) {
-		*step = "fsync";
-	} else {
-		*step = "close";
-		return fclose(out) == 0 ? 0 : -1;
-	}
-	int e = errno;
-	fclose(out);
-	errno = e;
-	return -1;
-}
-
-/* Make a rename in DIR durable. Best effort: the report is complete and in
- * place either way, and some file systems refuse to fsync a directory. */
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 int statsjson_write(const char *path, const struct statsjson_run *run, char *err, size_t errlen)
 {
-	char tmp[4096], dir[4096];
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) + 1 : 0;
-	const char *step = "chmod";
-	int fd, e;
-	mode_t mask;
+	char *text = NULL, why[1024] = "";
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc = -1;
 
-	if (dirlen > 1)
-		snprintf(dir, sizeof(dir), "%.*s", dirlen - 1, path);
-	else
-		snprintf(dir, sizeof(dir), "%s", dirlen ? "/" : ".");
-	/* A dot name in the same directory: rename(2) is atomic only within one
-	 * file system, and a dot file stays out of the way of globs. */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", dirlen, path, path + dirlen) >=
-	    sizeof(tmp)) {
-		snprintf(err, errlen, "Cannot write statistics to %s: name too long", path);
-		return -1;
+	/* Formatted whole first: what goes to the file is then one buffer,
+	 * written and checked by outfile.c whatever the file is. */
+	if (out == NULL) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	} else {
+		int bad = statsjson_format(out, run) < 0;
+		if (fclose(out) != 0 || bad)
+			snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+		else
+			rc = outfile_write(path, text, len, why, sizeof(why));
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen,
-			 "Cannot write statistics to %s: cannot create a temporary file in %s: %s",
-			 path, dir, strerror(errno));
-		return -1;
-	}
-	/* mkostemp makes the file 0600; give it the mode a new file would get. */
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0) {
-		close(fd);
-	} else if (write_and_close(fd, run, &step) == 0) {
-		step = "rename";
-		if (rename(tmp, path) == 0) {
-			sync_dir(dir);
-			return 0;
-		}
-	}
-	e = errno;
-	unlink(tmp);
-	snprintf(err, errlen, "Cannot write statistics to %s: %s %s: %s", path, step, tmp,
-		 strerror(e));
-	return -1;
+	free(text);
+	if (rc < 0)
+		snprintf(err, errlen, "Cannot write statistics to %s: %s", path, why);
+	return rc;
 }

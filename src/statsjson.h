@@ -2,8 +2,8 @@
  * and the totals, as JSON (the format is in the man page, STATISTICS).
  *
  * Formatting is pure (into a FILE *); statsjson_write adds the one piece of
- * I/O, replacing the target file atomically so a reader never sees half a
- * report. */
+ * I/O, by outfile.c: a regular file is replaced atomically so a reader never
+ * sees half a report, a FIFO or a device is written in place. */
 #ifndef MEMC_LOAD_STATSJSON_H
 #define MEMC_LOAD_STATSJSON_H
 
@@ -49,9 +49,9 @@ const char *statsjson_status_name(enum statsjson_status status);
 /* Write RUN to OUT as JSON, totals included. 0, or -1 when a write failed. */
 int statsjson_format(FILE *out, const struct statsjson_run *run);
 
-/* Replace PATH with RUN's report: write a temporary file in the same
- * directory, fsync it, rename it over PATH. 0, or -1 with a reason in ERR
- * (no temporary file is left behind). */
+/* Write RUN's report to PATH as outfile_write does (outfile.h). 0, or -1
+ * with "Cannot write statistics to PATH: reason" in ERR (no temporary file
+ * is left behind). */
 int statsjson_write(const char *path, const struct statsjson_run *run, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,7 @@
 #define MEMC_LOAD_SUMMARY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config.h"
@@ -17,6 +18,8 @@ struct file_run {
 	int running;
 	int has_result;      /* the worker's final report arrived */
 	int high_error_rate; /* read to its end with an error rate over the limit */
+	uint64_t log_lost;   /* log lines its worker could not write, last reported */
+	int log_errno;       /* and the errno of the first */
 	int gone;            /* its name no longer exists: it will not load again */
 	/* Servers (report.h's numbering) that restarted after the file was
 	 * renamed, so its records there are lost: a bit each. */
@@ -48,7 +51,7 @@ void summary_log_file(const char *path, const struct file_stats *st);
 /* Log the summary, write the --stats-json report if asked, and return the
  * exit status: 0 when every file was renamed (with --dry: loaded) with an
  * acceptable error rate, 128 + the signal after a stop, 1 otherwise (also
- * when the report cannot be written). */
+ * when a log line could not be written, or the report). */
 int summary_finish(const struct run_summary *s);
 
 #endif

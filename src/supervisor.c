@@ -202,6 +202,7 @@ static int send_progress(const struct file_stats *so_far, void *ctx)
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_PROGRESS;
 	msg.stats = *so_far;
+	msg.log_lost = log_failures(&msg.log_errno);
 	pool_send(*(int *)ctx, &msg, sizeof(msg));
 	return 0;
 }
@@ -213,9 +214,11 @@ static int worker_main(long idx, int fd, void *ctx)
 	struct report_msg msg;
 
 	signals_reset_in_child();
+	log_failures_reset();
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_RESULT;
 	worker_run(run->cfg, run->files[idx], &msg.stats, send_progress, &fd);
+	msg.log_lost = log_failures(&msg.log_errno);
 	return pool_send(fd, &msg, sizeof(msg)) == 0 ? 0 : 3;
 }
 
@@ -223,14 +226,19 @@ static void worker_message(long idx, const void *data, void *ctx)
 {
 	struct run *run = ctx;
 	const struct report_msg *msg = data;
+	struct file_run *f = &run->fr[idx];
 
 	if (msg->type == REPORT_RESULT) {
-		run->fr[idx].st = msg->stats;
-		run->fr[idx].has_result = 1;
-	} else if (msg->type == REPORT_PROGRESS && !run->fr[idx].has_result) {
-		run->fr[idx].st = msg->stats;
+		f->st = msg->stats;
+		f->has_result = 1;
+	} else if (msg->type == REPORT_PROGRESS && !f->has_result) {
+		f->st = msg->stats;
 		show_progress(run, 0);
+	} else {
+		return;
 	}
+	f->log_lost = msg->log_lost;
+	f->log_errno = msg->log_errno;
 }
 
 static void worker_finished(long idx, pid_t pid, int status, void *ctx)
@@ -245,6 +253,9 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 		return;
 	}
 	run->running--;
+	/* Its lost log lines, as last reported: also those of a worker that
+	 * died after a progress report. */
+	log_failures_add(f->log_lost, f->log_errno);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && f->has_result)
 		finish_file(run, (size_t)idx, 1);
 	else {
