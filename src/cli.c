@@ -224,10 +224,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 				action = CLI_VERSION;
 			break;
 		case ':':
-			if (optopt)
-				snprintf(err, errlen, "option '-%c' needs a value", optopt);
-			else
+			/* A long-only option's optopt is its value (256 and up),
+			 * not a character: name it as it was typed. */
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
 				snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			else
+				snprintf(err, errlen, "option '-%c' needs a value", optopt);
 			return CLI_ERROR;
 		default:
 			bad_option(argv[optind - 1], optopt, err, errlen);

@@ -156,7 +156,9 @@ static void bad_values(void **state)
 	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "nan");
 	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "-0.1");
 	EXPECT_ERROR("needs a value", "-w");
-	EXPECT_ERROR("needs a value", "--idfa");
+	EXPECT_ERROR("option '--idfa' needs a value", "--idfa");
+	EXPECT_ERROR("option '--workers' needs a value", "--workers");
+	EXPECT_ERROR("option '-w' needs a value", "-qw");
 	EXPECT_ERROR("HOST:PORT", "--idfa", "nocolon");
 	EXPECT_ERROR("HOST:PORT", "--gaid", ":33013");
 	EXPECT_ERROR("port", "--adid", "h:0");
