@@ -1,5 +1,5 @@
-/* test_lock.c -- the lock: free, held by another process, released while we
- * wait, and not kept by a worker. */
+/* test_lock.c -- the lock file's path, and the lock: free, held by another
+ * process, released while we wait, and not kept by a worker. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "cli.h"
 #include "lock.h"
 
 /* A child that waits for its end never outlives a hung test by more. */
@@ -191,6 +192,69 @@ static void unopenable_lock_is_an_error(void **state)
 	assert_non_null(strstr(err, missing));
 }
 
+/* lock_path for the arguments ARGS (NULL-terminated): its result, and the
+ * path in OUT. */
+static int path_for(const char **args, char *out, size_t outlen)
+{
+	char *argv[16];
+	int argc = 0;
+	struct config cfg;
+
+	argv[argc++] = (char *)"memc_load";
+	for (; *args && argc < 15; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	assert_int_equal(cli_parse(argc, argv, &cfg, err, sizeof(err)), CLI_RUN);
+	out[0] = '\0';
+	return lock_path(&cfg, out, outlen);
+}
+
+#define PATH_FOR(out, ...) path_for((const char *[]){__VA_ARGS__, NULL}, (out), sizeof(out))
+
+static void lock_file_paths(void **state)
+{
+	char out[256], a[160], b[160];
+
+	(void)state;
+	assert_int_equal(path_for((const char *[]){NULL}, out, sizeof(out)), 1);
+	assert_string_equal(out, "/data/appsinstalled/.memc_load.lock");
+	assert_int_equal(PATH_FOR(out, "-p", "in/*.tsv.gz"), 1);
+	assert_string_equal(out, "in/.memc_load.lock");
+	assert_int_equal(PATH_FOR(out, "-p", "*.tsv.gz"), 1);
+	assert_string_equal(out, ".memc_load.lock");
+	assert_int_equal(PATH_FOR(out, "-p", "/x.gz"), 1);
+	assert_string_equal(out, "/.memc_load.lock");
+	/* A wildcard in the directory: the matches may be anywhere. */
+	assert_int_equal(PATH_FOR(out, "-p", "/data/*/x.gz"), 0);
+	assert_int_equal(PATH_FOR(out, "-p", "/data/[ab]/x.gz"), 0);
+	/* --lock, --no-lock, --dry. */
+	assert_int_equal(PATH_FOR(out, "--lock", "/run/l"), 1);
+	assert_string_equal(out, "/run/l");
+	assert_int_equal(PATH_FOR(out, "--no-lock"), 0);
+	assert_int_equal(PATH_FOR(out, "--lock", "/run/l", "--no-lock"), 0);
+	assert_int_equal(PATH_FOR(out, "--no-lock", "--lock", "/run/l"), 1);
+	assert_int_equal(PATH_FOR(out, "--dry"), 0);
+	assert_int_equal(PATH_FOR(out, "--dry", "--lock", "/run/l"), 1);
+	assert_int_equal(PATH_FOR(out, "-p", "/data/*/x.gz", "--lock", "/run/l"), 1);
+	/* Operands: one directory, several, dot names left out. */
+	assert_int_equal(PATH_FOR(out, "d/1.gz", "d/2.gz"), 1);
+	assert_string_equal(out, "d/.memc_load.lock");
+	assert_int_equal(PATH_FOR(out, "1.gz", "2.gz"), 1);
+	assert_string_equal(out, ".memc_load.lock");
+	assert_int_equal(PATH_FOR(out, "/no/such/a/1.gz", "/no/such/b/2.gz"), 0);
+	assert_int_equal(PATH_FOR(out, "/no/such/a/1.gz", "/no/such/b/.2.gz"), 1);
+	assert_string_equal(out, "/no/such/a/.memc_load.lock");
+	assert_int_equal(PATH_FOR(out, "/no/such/b/.2.gz"), 0);
+	/* One directory written two ways. */
+	snprintf(a, sizeof(a), "%s/1.gz", dir);
+	snprintf(b, sizeof(b), "%s/./2.gz", dir);
+	assert_int_equal(PATH_FOR(out, a, b), 1);
+	snprintf(a, sizeof(a), "%s/.memc_load.lock", dir);
+	assert_string_equal(out, a);
+	/* Too long for OUT. */
+	assert_int_equal(path_for((const char *[]){"--lock", "/run/l", NULL}, out, 6), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +263,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(waiting_ends_when_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(worker_does_not_keep_the_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(unopenable_lock_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(lock_file_paths, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("lock", tests, NULL, NULL);
 }
