@@ -19,6 +19,9 @@ enum long_only {
 	OPT_SERIAL,
 	OPT_NO_PROGRESS,
 	OPT_STATS_JSON,
+	OPT_LOCK,
+	OPT_LOCK_WAIT,
+	OPT_NO_LOCK,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +40,9 @@ static const struct option long_options[] = {
 	{"serial", no_argument, NULL, OPT_SERIAL},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
+	{"lock", required_argument, NULL, OPT_LOCK},
+	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -78,6 +84,11 @@ void cli_help(FILE *out)
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
 	      "      --stats-json FILE   write each file's counts and the totals to FILE as JSON\n"
+	      "      --lock FILE         lock FILE for the whole run: one run at a time\n"
+	      "                          (default DIR/" DEFAULT_LOCK_NAME " if all inputs are in DIR)\n"
+	      "      --lock-wait SECONDS\n"
+	      "                          wait up to SECONDS for another run's lock (default 0)\n"
+	      "      --no-lock           take no lock: runs over the same files may overlap\n"
 	      "      --serial            the serial reference algorithm (benchmark baseline)\n"
 	      "      --no-progress       no status line on a terminal\n"
 	      "  -q, --quiet             log warnings and errors only (and no status line)\n"
@@ -86,7 +97,8 @@ void cli_help(FILE *out)
 	      "  -V, --version           show the version and library versions and exit\n"
 	      "\n"
 	      "Exit status: 0 every file loaded and renamed; 1 a file failed, was held back or\n"
-	      "had a high error rate, or there was no input; 2 usage error. See memc_load(1).\n",
+	      "had a high error rate, or there was no input; 2 usage error; 75 another run\n"
+	      "holds the lock. See memc_load(1).\n",
 	      out);
 }
 
@@ -210,6 +222,18 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		case OPT_STATS_JSON:
 			cfg->stats_json = optarg;
 			break;
+		/* --lock and --no-lock: the last one given wins. */
+		case OPT_LOCK:
+			cfg->lock_path = optarg;
+			cfg->no_lock = 0;
+			break;
+		case OPT_NO_LOCK:
+			cfg->lock_path = NULL;
+			cfg->no_lock = 1;
+			break;
+		case OPT_LOCK_WAIT:
+			bad = parse_int(optarg, 0, MAX_LOCK_WAIT, &cfg->lock_wait);
+			break;
 		case 'q':
 			cfg->verbosity = -1;
 			break;
@@ -224,10 +248,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 				action = CLI_VERSION;
 			break;
 		case ':':
-			if (optopt)
-				snprintf(err, errlen, "option '-%c' needs a value", optopt);
-			else
+			/* A long-only option's optopt is its value (256 and up),
+			 * not a character: name it as it was typed. */
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
 				snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			else
+				snprintf(err, errlen, "option '-%c' needs a value", optopt);
 			return CLI_ERROR;
 		default:
 			bad_option(argv[optind - 1], optopt, err, errlen);

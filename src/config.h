@@ -9,6 +9,9 @@
 #define DEFAULT_ATTEMPTS 3
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_MAX_ERROR_RATE 0.01
+/* Without --lock, the lock file in the inputs' one directory (lock.h). */
+#define DEFAULT_LOCK_NAME ".memc_load.lock"
+#define MAX_LOCK_WAIT 86400
 /* Each device type's server, as the original script had them. */
 #define DEFAULT_IDFA_SERVER "127.0.0.1:33013"
 #define DEFAULT_GAID_SERVER "127.0.0.1:33014"
@@ -35,6 +38,9 @@ struct config {
 	int serial;
 	int no_progress;
 	const char *stats_json; /* write per-file and total counts there, or NULL */
+	const char *lock_path;  /* --lock FILE, or NULL for the default lock */
+	int no_lock;            /* --no-lock: no lock at all */
+	int lock_wait;          /* seconds to wait for another run's lock */
 };
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inputs.h"
@@ -159,6 +160,72 @@ int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_sk
 nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/* The length of PATH's directory part, with its final '/'. */
+static size_t dir_len(const char *path)
+{
+	return (size_t)(base_name(path) - path);
+}
+
+/* stat(2) the directory part P of length LEN; an empty one is ".". */
+static int dir_stat(const char *p, size_t len, struct stat *st)
+{
+	char dir[4096];
+
+	if (len == 0)
+		return stat(".", st);
+	if (len >= sizeof(dir))
+		return -1;
+	memcpy(dir, p, len);
+	dir[len] = '\0';
+	return stat(dir, st);
+}
+
+/* Do directory parts A and B (of lengths LA, LB) name one directory? As
+ * written, or else by device and inode: "a/" and "./a/" are the same. */
+static int same_dir(const char *a, size_t la, const char *b, size_t lb)
+{
+	struct stat sa, sb;
+
+	if (la == lb && memcmp(a, b, la) == 0)
+		return 1;
+	return dir_stat(a, la, &sa) == 0 && dir_stat(b, lb, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int inputs_dir(const struct config *cfg, char *out, size_t outlen)
+{
+	const char *dir = NULL;
+	size_t len = 0;
+
+	if (cfg->nfiles == 0) {
+		dir = cfg->pattern;
+		len = dir_len(dir);
+		/* A wildcard (or glob's escape) before the last '/' can match
+		 * several directories. */
+		for (size_t i = 0; i < len; i++)
+			if (strchr("*?[\\", dir[i]) != NULL)
+				return 0;
+	}
+	for (int i = 0; i < cfg->nfiles; i++) {
+		const char *f = cfg->files[i];
+		if (inputs_is_done(f))
+			continue;
+		if (dir == NULL) {
+			dir = f;
+			len = dir_len(f);
+		} else if (!same_dir(dir, len, f, dir_len(f))) {
+			return 0;
+		}
+	}
+	if (dir == NULL)
+		return 0;
+	if (len >= outlen)
+		return -1;
+	memcpy(out, dir, len);
+	out[len] = '\0';
+	return 1;
 }
 
 void inputs_free(char **files, size_t n)

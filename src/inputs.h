@@ -28,6 +28,13 @@ void inputs_free(char **files, size_t n);
 /* The name a loaded file is renamed to: ".NAME" in its own directory. */
 int inputs_done_name(const char *path, char *out, size_t outlen);
 
+/* The one directory every input is in, as written with its final '/' ("" for
+ * the current directory), into OUT: the pattern's directory when it has no
+ * wildcard, else the directory of every FILE operand to load. 1 when there is
+ * one; 0 when not (a wildcard in the pattern's directory, operands in several
+ * directories, no operand to load); -1 when it does not fit in OUTLEN. */
+int inputs_dir(const struct config *cfg, char *out, size_t outlen);
+
 /* True when PATH's file name starts with '.': loaded by an earlier run. */
 int inputs_is_done(const char *path);
 

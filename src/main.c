@@ -1,8 +1,10 @@
 /* main.c -- memc_load: load gzipped installed-apps logs into memcached.
  * Wiring only: options, logging, then the self test or the supervisor. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -10,6 +12,7 @@
 #include "cli.h"
 #include "gzlines.h"
 #include "inputs.h"
+#include "lock.h"
 #include "log.h"
 #include "progress.h"
 #include "sink.h"
@@ -56,12 +59,50 @@ static void log_skipped(const char *path, const char *why, int error)
 	inputs_lost += error;
 }
 
+/* Take the run's lock, if it has one, into *FD (-1 for none). The exit
+ * status when the run must not go on, else 0. */
+static int take_lock(const struct config *cfg, int *fd)
+{
+	char path[4096], err[4096 + 256];
+	int rc = lock_path(cfg, path, sizeof(path)), e;
+
+	*fd = -1;
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		log_error("Cannot lock: the lock file's path is too long");
+		return 1;
+	}
+	*fd = lock_take(path, cfg->lock_wait, err, sizeof(err));
+	if (*fd >= 0)
+		return 0;
+	if (*fd == LOCK_HELD) {
+		*fd = -1;
+		log_error("%s; not loading", err);
+		return EX_TEMPFAIL;
+	}
+	e = errno;
+	*fd = -1;
+	/* No such directory, so no input in it to race over: the run goes on
+	 * and finds nothing to load. */
+	if (cfg->lock_path == NULL && e == ENOENT)
+		return 0;
+	/* Not a silent unlocked run either: in a directory we may not write,
+	 * nothing could be renamed anyway, and the user should choose. */
+	if (cfg->lock_path == NULL)
+		log_error("%s; give --lock FILE in a writable directory, or --no-lock", err);
+	else
+		log_error("%s", err);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	char err[512];
 	char **files = NULL;
 	size_t nfiles = 0;
+	int lock_fd = -1;
 	int status;
 
 	switch (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
@@ -81,6 +122,11 @@ int main(int argc, char **argv)
 
 	/* A vanished reader must show up as EPIPE on that write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Until the supervisor installs its handlers, SIGINT and SIGTERM end
+	 * the process, also while it waits for the lock, even if a shell
+	 * started it with them ignored: the supervisor heeds them too. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 
 	if (log_open(cfg.log_path, level_for(&cfg), err, sizeof(err)) < 0) {
 		fprintf(stderr, "memc_load: %s\n", err);
@@ -91,6 +137,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_options(&cfg);
+	/* Before the inputs are collected: a run that waited for the lock
+	 * must not load the files the other run has renamed meanwhile. */
+	status = take_lock(&cfg, &lock_fd);
+	if (status != 0)
+		goto out;
 	if (inputs_collect(&cfg, &files, &nfiles, log_skipped, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		status = 1;
@@ -118,6 +169,7 @@ int main(int argc, char **argv)
 	if (status == 0 && inputs_lost)
 		status = 1;
 out:
+	lock_release(lock_fd);
 	inputs_free(files, nfiles);
 	/* After everything else, so every lost line is counted; summary.c
 	 * made the status 1 for them already, the other paths need it here. */

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "inputs.h"
+#include "lock.h"
 #include "log.h"
 #include "pool.h"
 #include "progress.h"
@@ -215,6 +216,9 @@ static int worker_main(long idx, int fd, void *ctx)
 
 	signals_reset_in_child();
 	log_failures_reset();
+	/* The lock is the supervisor's: a worker that outlived a killed
+	 * supervisor would otherwise keep it, and every later run would wait. */
+	lock_drop_inherited();
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_RESULT;
 	worker_run(run->cfg, run->files[idx], &msg.stats, send_progress, &fd);

@@ -14,7 +14,8 @@ from inputs import mixed_lines, random_lines
 
 LONG_OPTIONS = ["--pattern", "--workers", "--attempts", "--timeout", "--idfa", "--gaid",
                 "--adid", "--dvid", "--max-error-rate", "--dry", "--test", "--log",
-                "--serial", "--quiet", "--verbose", "--help", "--version"]
+                "--serial", "--quiet", "--verbose", "--help", "--version", "--lock",
+                "--lock-wait", "--no-lock"]
 SHORT_OPTIONS = ["-p", "-w", "-a", "-t", "-l", "-q", "-v", "-h", "-V"]
 
 DEBUG = re.compile(
@@ -130,6 +131,9 @@ BAD_OPTIONS = [
     ["--max-error-rate", "2"],
     ["--max-error-rate", "-0.1"],
     ["--max-error-rate", "nan"],
+    ["--lock-wait", "-1"],
+    ["--lock-wait", "86401"],
+    ["--lock"],
 ]
 
 

@@ -197,6 +197,7 @@ def test_relative_names_are_renamed_in_their_own_directory(mc, tmp_path, how):
     else:
         res = run(mc.opts() + [NAMES[0]], cwd=str(tmp_path / "in"))
     assert res.rc == 0, res
-    assert sorted(os.listdir(tmp_path / "in")) == ["." + NAMES[0]]
+    # The default lock file is in the inputs' directory too (test_lock.py).
+    assert sorted(os.listdir(tmp_path / "in")) == ["." + NAMES[0], ".memc_load.lock"]
     assert os.listdir(tmp_path) == ["in"]
     assert dot(path).exists()

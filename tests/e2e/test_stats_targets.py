@@ -20,6 +20,8 @@ import pytest
 
 from helpers import dot, run, write_gz
 
+# The default lock file of a run over tmp_path (see test_lock.py).
+LOCK = ".memc_load.lock"
 NAME = "20170929000000.tsv.gz"
 
 
@@ -55,7 +57,7 @@ def test_symlink_to_a_regular_file(mc, tmp_path):
     assert report_of(target.read_text())["exit_status"] == 0
     # The temporary file was made next to the target, and is gone.
     assert sorted(os.listdir(tmp_path / "reports")) == ["stats.json"]
-    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, "reports", "stats.json"])
+    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, LOCK, "reports", "stats.json"])
 
 
 def test_chain_of_symlinks_to_a_dangling_target(mc, tmp_path):
@@ -77,7 +79,7 @@ def test_chain_of_symlinks_to_a_dangling_target(mc, tmp_path):
     assert stat.S_ISREG(os.lstat(target).st_mode)
     report_of(target.read_text())
     assert not (tmp_path / "a" / "out.json").exists()
-    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, "a", "b", "out.json"])
+    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, LOCK, "a", "b", "out.json"])
 
 
 def test_symlink_loop_is_an_error(mc, tmp_path):
@@ -115,7 +117,7 @@ def test_fifo_with_a_reader_gets_the_report(mc, tmp_path):
     assert res.rc == 0, res
     assert report_of(b"".join(chunks).decode())["exit_status"] == 0
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, "stats.fifo"])
+    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, LOCK, "stats.fifo"])
 
 
 def test_fifo_with_a_slow_reader_gets_the_whole_report(mc, tmp_path):
@@ -179,7 +181,7 @@ def test_directory_is_an_error(mc, tmp_path):
     assert res.rc == 1, res
     cannot_write(res, out, "is a directory")
     assert os.listdir(out) == []
-    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, "stats.json"])
+    assert sorted(os.listdir(tmp_path)) == sorted(["." + NAME, LOCK, "stats.json"])
 
 
 def _twin(tmp_path, device):
@@ -194,8 +196,9 @@ def _twin(tmp_path, device):
 
 
 def not_ours(directory):
-    """Files in directory that are neither inputs nor device twins."""
-    return [n for n in os.listdir(directory) if not n.endswith(".tsv.gz") and not n.startswith("twin-")]
+    """Files in directory that are neither inputs, device twins nor the lock."""
+    return [n for n in os.listdir(directory)
+            if not n.endswith(".tsv.gz") and not n.startswith("twin-") and n != LOCK]
 
 
 def _still_a_device(path, rdev):

@@ -47,6 +47,9 @@ static void defaults(void **state)
 	assert_false(cfg.dry || cfg.serial || cfg.self_test);
 	assert_null(cfg.log_path);
 	assert_int_equal(cfg.nfiles, 0);
+	assert_null(cfg.lock_path);
+	assert_false(cfg.no_lock);
+	assert_int_equal(cfg.lock_wait, 0);
 }
 
 static void every_option(void **state)
@@ -117,6 +120,24 @@ static void original_long_names(void **state)
 	assert_int_equal(cfg.workers, 3);
 }
 
+static void lock_options(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--lock", "/run/l", "--lock-wait", "86400"), CLI_RUN);
+	assert_string_equal(cfg.lock_path, "/run/l");
+	assert_false(cfg.no_lock);
+	assert_int_equal(cfg.lock_wait, 86400);
+	assert_int_equal(PARSE(&cfg, "--lock=/run/l", "--no-lock", "--lock-wait=0"), CLI_RUN);
+	assert_null(cfg.lock_path);
+	assert_true(cfg.no_lock);
+	assert_int_equal(cfg.lock_wait, 0);
+	assert_int_equal(PARSE(&cfg, "--no-lock", "--lock", "/run/m"), CLI_RUN);
+	assert_string_equal(cfg.lock_path, "/run/m");
+	assert_false(cfg.no_lock);
+}
+
 static void help_and_version(void **state)
 {
 	struct config cfg;
@@ -155,8 +176,15 @@ static void bad_values(void **state)
 	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "2");
 	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "nan");
 	EXPECT_ERROR("--max-error-rate", "--max-error-rate", "-0.1");
+	EXPECT_ERROR("--lock-wait", "--lock-wait", "-1");
+	EXPECT_ERROR("--lock-wait", "--lock-wait", "86401");
+	EXPECT_ERROR("--lock-wait", "--lock-wait", "x");
+	EXPECT_ERROR("option '--lock' needs a value", "--lock");
+	EXPECT_ERROR("option '--no-lock' takes no value", "--no-lock=1");
 	EXPECT_ERROR("needs a value", "-w");
-	EXPECT_ERROR("needs a value", "--idfa");
+	EXPECT_ERROR("option '--idfa' needs a value", "--idfa");
+	EXPECT_ERROR("option '--workers' needs a value", "--workers");
+	EXPECT_ERROR("option '-w' needs a value", "-qw");
 	EXPECT_ERROR("HOST:PORT", "--idfa", "nocolon");
 	EXPECT_ERROR("HOST:PORT", "--gaid", ":33013");
 	EXPECT_ERROR("port", "--adid", "h:0");
@@ -185,6 +213,7 @@ int main(void)
 		cmocka_unit_test(defaults),         cmocka_unit_test(every_option),
 		cmocka_unit_test(server_pools),
 		cmocka_unit_test(original_long_names), cmocka_unit_test(help_and_version),
+		cmocka_unit_test(lock_options),
 		cmocka_unit_test(bad_values),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
