@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "dialer.h"
 #include "log.h"
 #include "mcproto.h"
 #include "pipeline.h"
-#include "serverid.h"
 
 /* At most this many records, or bytes, unacknowledged on one connection:
  * enough to keep the server busy (4096 was no faster here), small enough to
@@ -25,15 +25,11 @@
 #define IN_CAP (64 * 1024)
 
 struct pipeline {
-	const struct server_addr *addr;
-	pipeline_dial_fn *dial; /* NULL: addr_dial */
-	void *dial_ctx;
-	int timeout_ms;
+	struct dialer dl; /* the server, its timeout, and whether to ask who it is */
 	int attempts;
 	int fd;       /* -1 while not connected */
 	int down;     /* gave up: every further record fails at once */
 	int failures; /* connection failures since the last reply */
-	int identify; /* ask each new connection's server who it is */
 
 	/* Commands of every unacknowledged record, oldest first, from out[base]. */
 	char *out;
@@ -63,9 +59,9 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 		pipeline_free(p);
 		return NULL;
 	}
-	p->addr = addr;
-	p->identify = 1;
-	p->timeout_ms = timeout_ms;
+	p->dl.addr = addr;
+	p->dl.identify = 1;
+	p->dl.timeout_ms = timeout_ms;
 	p->attempts = attempts;
 	p->fd = -1;
 	return p;
@@ -89,13 +85,13 @@ void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 
 void pipeline_identify(struct pipeline *p, int on)
 {
-	p->identify = on;
+	p->dl.identify = on;
 }
 
-void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx)
+void pipeline_set_dial(struct pipeline *p, dialer_fn *dial, void *ctx)
 {
-	p->dial = dial;
-	p->dial_ctx = ctx;
+	p->dl.dial = dial;
+	p->dl.ctx = ctx;
 }
 
 /* Drop every unacknowledged record as failed: the server is given up. */
@@ -103,7 +99,7 @@ static void give_up(struct pipeline *p, const char *why)
 {
 	log_error("%s: giving up after %d attempts: %s; %zu records in flight and the rest of "
 		  "this server's records fail",
-		  p->addr->spec, p->attempts, why, p->count);
+		  p->dl.addr->spec, p->attempts, why, p->count);
 	p->stats.failed += p->count;
 	p->count = p->head = 0;
 	p->base = p->len = p->sent = 0;
@@ -133,46 +129,28 @@ static void conn_failed(struct pipeline *p, const char *why)
 		return;
 	}
 	long backoff = backoff_ms(p->failures);
-	log_warn("%s: %s (attempt %d of %d); retrying %zu records in %ld ms", p->addr->spec, why,
+	log_warn("%s: %s (attempt %d of %d); retrying %zu records in %ld ms", p->dl.addr->spec, why,
 		 p->failures, p->attempts, p->count, backoff);
 	backoff_sleep(backoff);
 }
 
-/* A server that does not answer "stats" (twemproxy closes the connection):
- * stop asking, and connect again at once; no attempt is spent. */
-static void cannot_identify(struct pipeline *p)
-{
-	serverid_log_unknown(p->addr->spec);
-	p->identify = 0;
-	drop_connection(p);
-}
-
 /* Connect, and learn who answers. 0 with p->fd set, or -1 after the
- * failure was dealt with. */
+ * failure was dealt with: a server that does not answer "stats" (twemproxy
+ * closes the connection) is not asked again, and no attempt is spent. */
 static int connect_server(struct pipeline *p)
 {
-	struct server_id id;
 	char why[256];
+	int fd = dialer_connect(&p->dl, &p->stats.server, why, sizeof(why));
 
-	p->fd = p->dial != NULL ? p->dial(p->addr, p->timeout_ms, why, sizeof(why), p->dial_ctx)
-				: addr_dial(p->addr, p->timeout_ms, why, sizeof(why));
-	if (p->fd < 0) {
-		conn_failed(p, why);
-		return -1;
-	}
-	if (!p->identify)
+	if (fd >= 0) {
+		p->fd = fd;
 		return 0;
-	switch (serverid_probe(p->fd, p->timeout_ms, &id, why, sizeof(why))) {
-	case 0:
-		serverid_note(&p->stats.server, &id, p->addr->spec);
-		return 0;
-	case 1:
-		cannot_identify(p);
-		return -1;
-	default:
-		conn_failed(p, why);
-		return -1;
 	}
+	if (fd == DIALER_NO_STATS)
+		drop_connection(p);
+	else
+		conn_failed(p, why);
+	return -1;
 }
 
 /* The oldest record got its reply: drop its bytes. */
@@ -193,7 +171,8 @@ static void log_rejected(struct pipeline *p, const char *reply, size_t len, uint
 	const char *key = mcproto_set_key(p->out + p->base, p->lens[p->head], &keylen);
 
 	++*count;
-	log_nth(*count, "%s rejected %.*s: %.*s", p->addr->spec, (int)keylen, key, (int)len, reply);
+	log_nth(*count, "%s rejected %.*s: %.*s", p->dl.addr->spec, (int)keylen, key, (int)len,
+		reply);
 }
 
 /* Match every complete reply line to its record. 0, or -1 when the
@@ -277,9 +256,9 @@ static int pump(struct pipeline *p, int block)
 		return -1;
 	if (block) {
 		short events = POLLIN | (p->sent < p->len ? POLLOUT : 0);
-		int n = addr_wait(p->fd, events, p->timeout_ms);
+		int n = addr_wait(p->fd, events, p->dl.timeout_ms);
 		if (n == 0) {
-			snprintf(why, sizeof(why), "no reply within %d ms", p->timeout_ms);
+			snprintf(why, sizeof(why), "no reply within %d ms", p->dl.timeout_ms);
 			conn_failed(p, why);
 			return -1;
 		}
@@ -350,7 +329,7 @@ void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint
 	}
 
 	if (reserve(p, MCPROTO_SET_MAX(keylen, valuelen)) < 0) {
-		log_error("%s: out of memory queueing a record", p->addr->spec);
+		log_error("%s: out of memory queueing a record", p->dl.addr->spec);
 		p->stats.failed++;
 		return;
 	}
@@ -371,23 +350,21 @@ void pipeline_flush(struct pipeline *p)
 
 void pipeline_finish(struct pipeline *p)
 {
-	struct server_id id;
 	char why[256];
 
 	pipeline_flush(p);
-	log_nth_total(p->addr->spec, "rejected", p->stats.rejected + p->stats.too_large);
-	while (!p->down && p->identify && p->stats.server.have_id) {
+	log_nth_total(p->dl.addr->spec, "rejected", p->stats.rejected + p->stats.too_large);
+	while (!p->down && p->dl.identify && p->stats.server.have_id) {
 		if (p->fd < 0) {
 			if (connect_server(p) == 0)
 				return;
 			continue;
 		}
-		switch (serverid_probe(p->fd, p->timeout_ms, &id, why, sizeof(why))) {
+		switch (dialer_probe(&p->dl, p->fd, &p->stats.server, why, sizeof(why))) {
 		case 0:
-			serverid_note(&p->stats.server, &id, p->addr->spec);
 			return;
-		case 1:
-			cannot_identify(p);
+		case DIALER_NO_STATS:
+			drop_connection(p);
 			return;
 		default:
 			conn_failed(p, why);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dialer.h"
 #include "serverid.h"
 
 struct pipeline;
@@ -36,14 +37,10 @@ struct pipeline_stats {
 /* A pipeline to ADDR; connects on first use. NULL when out of memory. */
 struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, int attempts);
 
-/* How a pipeline connects: returns a connected non-blocking socket that the
- * pipeline then owns, or -1 with a reason in ERR. */
-typedef int pipeline_dial_fn(const struct server_addr *addr, int timeout_ms, char *err,
-			     size_t errlen, void *ctx);
-
 /* Connect with DIAL instead of addr_dial (the unit tests hand in one end
- * of a socketpair with a scripted server at the other). */
-void pipeline_set_dial(struct pipeline *p, pipeline_dial_fn *dial, void *ctx);
+ * of a socketpair with a scripted server at the other); the pipeline owns
+ * each socket it returns. */
+void pipeline_set_dial(struct pipeline *p, dialer_fn *dial, void *ctx);
 
 /* Queue one set. Sends when enough is queued, and waits for replies only
  * when too much is in flight. */

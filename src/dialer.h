@@ -1,0 +1,49 @@
+/* dialer.h -- connect to one memcached server and learn which server
+ * process answers: the first step of every connection that pipeline.c and
+ * verify.c make, so both count restarts and handle proxies alike.
+ *
+ * The dial itself goes through a hook: addr_dial in the program, one end
+ * of a socketpair with a scripted server in the unit tests. */
+#ifndef MEMC_LOAD_DIALER_H
+#define MEMC_LOAD_DIALER_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "serverid.h"
+
+/* How to connect: returns a connected non-blocking socket that the caller
+ * then owns, or -1 with a reason in ERR. */
+typedef int dialer_fn(const struct server_addr *addr, int timeout_ms, char *err, size_t errlen,
+		      void *ctx);
+
+/* One server and how to reach it. The owner fills it in and may change
+ * dial, ctx and identify between connections. */
+struct dialer {
+	const struct server_addr *addr; /* not owned; outlives the dialer */
+	int timeout_ms;                 /* for the dial and for each step of "stats" */
+	dialer_fn *dial;                /* NULL: addr_dial */
+	void *ctx;                      /* passed to dial */
+	int identify;                   /* ask each new connection's server who it is */
+};
+
+/* What dialer_connect and dialer_probe return besides a socket or 0.
+ * DIALER_FAILED: the connection failed, a reason in ERR; an attempt is
+ * spent. DIALER_NO_STATS: the server does not answer "stats" (a proxy such
+ * as twemproxy closes the connection): logged once, d->identify is off now;
+ * connect again at once, no attempt spent. */
+#define DIALER_FAILED	(-1)
+#define DIALER_NO_STATS (-2)
+
+/* Connect to D's server and, when D->identify, ask who answers and note it
+ * in W (a restart is counted and logged there). Returns a connected
+ * non-blocking socket that the caller owns, DIALER_FAILED or
+ * DIALER_NO_STATS (no socket is left open for either). */
+int dialer_connect(struct dialer *d, struct server_watch *w, char *err, size_t errlen);
+
+/* Ask the server at FD (connected, nothing in flight) who it is and note it
+ * in W. 0, DIALER_FAILED or DIALER_NO_STATS; after either of those the
+ * caller must close FD. */
+int dialer_probe(struct dialer *d, int fd, struct server_watch *w, char *err, size_t errlen);
+
+#endif
