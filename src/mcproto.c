@@ -93,3 +93,136 @@ enum mcproto_reply mcproto_classify(const char *line, size_t len)
 		return MCPROTO_RESYNC;
 	return MCPROTO_GARBAGE;
 }
+
+void mcproto_get_start(struct mcproto_get *g)
+{
+	memcpy(g->cmd, "get", 3); /* NOLINT(bugprone-not-null-terminated-result) */
+	g->len = 3;
+	g->nkeys = 0;
+}
+
+int mcproto_get_add(struct mcproto_get *g, const char *key, size_t keylen)
+{
+	_Static_assert(3 + 1 + MCPROTO_KEY_MAX + 2 <= MCPROTO_GET_BYTES,
+		       "an empty get command takes the longest key");
+
+	/* Room for " KEY" and the "\r\n" that ends the command. */
+	if (g->nkeys == MCPROTO_GET_KEYS || g->len + 1 + keylen + 2 > MCPROTO_GET_BYTES)
+		return -1;
+	char *w = append(g->cmd + g->len, " ", 1);
+	w = append(w, key, keylen);
+	g->len = (size_t)(w - g->cmd);
+	g->nkeys++;
+	return 0;
+}
+
+void mcproto_get_end(struct mcproto_get *g)
+{
+	append(g->cmd + g->len, "\r\n", 2);
+	g->len += 2;
+}
+
+/* memcached's largest item (-I) is 1 GiB: a longer value is no value. */
+#define VALUE_MAX ((size_t)1 << 30)
+
+/* S (LEN bytes) is a decimal number of at most MAX: its value in *OUT.
+ * 0, or -1 when it is not. */
+static int number(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (max - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "VALUE KEY FLAGS BYTES", or with the CAS that gets adds after BYTES: the
+ * key, the flags and the data's length into *V. 0, or -1 when malformed. */
+static int parse_value_line(const char *line, size_t len, struct mcproto_value *v)
+{
+	const char *end = line + len, *s = line + 6; /* after "VALUE " */
+	const char *tok[4];
+	size_t toklen[4], n = 0;
+	uint64_t flags, bytes, cas;
+
+	for (;;) {
+		const char *sp = memchr(s, ' ', (size_t)(end - s));
+		const char *e = sp != NULL ? sp : end;
+		if (e == s || n == 4) /* two spaces in a row, one at the end, a fifth field */
+			return -1;
+		tok[n] = s;
+		toklen[n++] = (size_t)(e - s);
+		if (sp == NULL)
+			break;
+		s = sp + 1;
+	}
+	if (n < 3 || number(tok[1], toklen[1], UINT32_MAX, &flags) < 0 ||
+	    number(tok[2], toklen[2], VALUE_MAX, &bytes) < 0 ||
+	    (n == 4 && number(tok[3], toklen[3], UINT64_MAX, &cas) < 0))
+		return -1;
+	v->key = tok[0];
+	v->keylen = toklen[0];
+	v->flags = (uint32_t)flags;
+	v->datalen = (size_t)bytes;
+	return 0;
+}
+
+/* LINE is WORD and nothing else. */
+static int is_only(const char *line, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(line, word, len) == 0;
+}
+
+enum mcproto_get_reply mcproto_parse_get(const char *buf, size_t len, struct mcproto_value *v,
+					 size_t *used)
+{
+	size_t head;
+
+	memset(v, 0, sizeof(*v));
+	*used = 0;
+	v->line = buf;
+	head = mcproto_next_line(buf, len, &v->line, &v->linelen);
+	/* A line of MCPROTO_LINE_MAX and its "\r" may still be waiting for "\n". */
+	if (head == 0 && len < MCPROTO_LINE_MAX + 2)
+		return MCPROTO_GET_MORE;
+	if (head == 0) {
+		v->linelen = len;
+		return MCPROTO_GET_GARBAGE;
+	}
+	if (v->linelen > MCPROTO_LINE_MAX)
+		return MCPROTO_GET_GARBAGE;
+	if (v->linelen > 6 && memcmp(v->line, "VALUE ", 6) == 0) {
+		if (parse_value_line(v->line, v->linelen, v) < 0)
+			return MCPROTO_GET_GARBAGE;
+		if (len < head + v->datalen + 2) {
+			v->need = head + v->datalen + 2;
+			return MCPROTO_GET_MORE;
+		}
+		if (memcmp(buf + head + v->datalen, "\r\n", 2) != 0)
+			return MCPROTO_GET_GARBAGE;
+		v->data = (const uint8_t *)buf + head;
+		*used = head + v->datalen + 2;
+		return MCPROTO_GET_VALUE;
+	}
+	*used = head;
+	if (is_only(v->line, v->linelen, "END"))
+		return MCPROTO_GET_END;
+	switch (mcproto_classify(v->line, v->linelen)) {
+	case MCPROTO_BUSY:
+		return MCPROTO_GET_BUSY;
+	case MCPROTO_RESYNC:
+		return MCPROTO_GET_RESYNC;
+	default:
+		break;
+	}
+	if (is_word(v->line, v->linelen, "SERVER_ERROR"))
+		return MCPROTO_GET_FAILED;
+	*used = 0;
+	return MCPROTO_GET_GARBAGE;
+}

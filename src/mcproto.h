@@ -1,7 +1,8 @@
-/* mcproto.h -- memcached's text protocol as bytes: encode a set, split and
- * classify replies. No I/O: pipeline.c does the sending, the waiting and
- * the retries, and decides what to do with each kind of reply.
- * The format is memcached's doc/protocol.txt, "Storage commands". */
+/* mcproto.h -- memcached's text protocol as bytes: encode a set or a get,
+ * split and classify replies. No I/O: pipeline.c and verify.c do the
+ * sending, the waiting and the retries, and decide what to do with each
+ * kind of reply. The format is memcached's doc/protocol.txt, "Storage
+ * commands" and "Retrieval command". */
 #ifndef MEMC_LOAD_MCPROTO_H
 #define MEMC_LOAD_MCPROTO_H
 
@@ -41,5 +42,71 @@ enum mcproto_reply {
 };
 
 enum mcproto_reply mcproto_classify(const char *line, size_t len);
+
+/* memcached's longest key. */
+#define MCPROTO_KEY_MAX 250
+
+/* A get command asks for at most MCPROTO_GET_KEYS keys in at most
+ * MCPROTO_GET_BYTES bytes: the reply to one stays small, and the line stays
+ * well within what memcached (which reads a long get line in pieces) and
+ * proxies take as one command. */
+#define MCPROTO_GET_KEYS  100
+#define MCPROTO_GET_BYTES (16 * 1024)
+
+/* A get command being built: "get K1 K2 ...\r\n". */
+struct mcproto_get {
+	char cmd[MCPROTO_GET_BYTES];
+	size_t len;   /* bytes of cmd in use */
+	size_t nkeys; /* keys in it */
+};
+
+/* Make G an empty get command. */
+void mcproto_get_start(struct mcproto_get *g);
+
+/* Add KEY (valid: record.c has checked it; 1 to MCPROTO_KEY_MAX bytes) to
+ * G. 0, or -1 when G is full (MCPROTO_GET_KEYS keys, or no room for this
+ * one): end it, send it, and start another. An empty G takes any such key. */
+int mcproto_get_add(struct mcproto_get *g, const char *key, size_t keylen);
+
+/* End G, which holds at least one key, with "\r\n": the command is then
+ * G->cmd, G->len bytes. */
+void mcproto_get_end(struct mcproto_get *g);
+
+/* One element of the replies to get commands. */
+enum mcproto_get_reply {
+	MCPROTO_GET_VALUE,   /* "VALUE KEY FLAGS BYTES\r\n" then the data and "\r\n": a key found */
+	MCPROTO_GET_END,     /* "END": the reply to one get command is complete */
+	MCPROTO_GET_MORE,    /* not complete yet: call again with more bytes */
+	MCPROTO_GET_FAILED,  /* SERVER_ERROR ...: the server could not answer (out of memory) */
+	MCPROTO_GET_RESYNC,  /* ERROR, CLIENT_ERROR ...: the server misread the command */
+	MCPROTO_GET_BUSY,    /* "ERROR Too many open connections": refused, it closes */
+	MCPROTO_GET_GARBAGE, /* anything else, a malformed VALUE, data not followed by "\r\n",
+				a line longer than MCPROTO_LINE_MAX: the stream cannot be trusted */
+};
+
+/* A reply line longer than this is garbage: it is no answer to a get. A
+ * buffer of MCPROTO_LINE_MAX + 2 bytes holds any line that is not. */
+#define MCPROTO_LINE_MAX 1024
+
+/* What mcproto_parse_get read. Pointers point into its buffer. */
+struct mcproto_value {
+	const char *line;    /* for messages: the element's first line, without "\r\n";
+				all of BUF for a line over MCPROTO_LINE_MAX */
+	size_t linelen;
+	const char *key;     /* VALUE, and MORE once the VALUE line is complete */
+	size_t keylen;
+	uint32_t flags;      /* as stored; the bytes are compared whatever the flags */
+	size_t datalen;      /* as key */
+	const uint8_t *data; /* VALUE: the DATALEN bytes of the value */
+	size_t need;         /* MORE: the bytes the whole element takes, once the VALUE
+				line is complete (a caller may read a long value as it
+				comes instead of buffering it); else 0 */
+};
+
+/* Read the element at the start of BUF (LEN bytes) into *V. Returns its
+ * kind, with the bytes it takes in *USED (0 for MORE and GARBAGE). A value
+ * is framed by its length, so it may hold any bytes, "\r\nEND\r\n" too. */
+enum mcproto_get_reply mcproto_parse_get(const char *buf, size_t len, struct mcproto_value *v,
+					 size_t *used);
 
 #endif

@@ -1,4 +1,5 @@
-/* test_mcproto.c -- the set command byte for byte, and every kind of reply line. */
+/* test_mcproto.c -- the set and get commands byte for byte, every kind of
+ * reply line, and the replies to a get element by element. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +229,243 @@ static void classify_garbage(void **state)
 	expect_reply("error", MCPROTO_GARBAGE);
 }
 
+/* ---- get: the command, and the replies element by element ---- */
+
+/* Keys N (decimal, KEYLEN bytes, zero-padded) from FROM on, added to G
+ * until it is full; the command is checked against one built with
+ * snprintf. Returns how many keys it took. */
+static size_t fill_get(struct mcproto_get *g, int from, size_t keylen)
+{
+	char *want = malloc(MCPROTO_GET_BYTES + 512);
+	char key[MCPROTO_KEY_MAX + 1];
+	size_t wantlen = 3;
+
+	assert_non_null(want);
+	memcpy(want, "get", 3);
+	mcproto_get_start(g);
+	for (int i = from;; i++) {
+		snprintf(key, sizeof(key), "%0*d", (int)keylen, i);
+		if (mcproto_get_add(g, key, keylen) < 0)
+			break;
+		want[wantlen++] = ' ';
+		memcpy(want + wantlen, key, keylen);
+		wantlen += keylen;
+	}
+	mcproto_get_end(g);
+	memcpy(want + wantlen, "\r\n", 2);
+	wantlen += 2;
+	assert_true(g->len <= MCPROTO_GET_BYTES);
+	assert_int_equal(g->len, wantlen);
+	assert_memory_equal(g->cmd, want, wantlen);
+	free(want);
+	return g->nkeys;
+}
+
+static void get_one_key(void **state)
+{
+	struct mcproto_get g;
+	const char want[] = "get idfa:1\r\n";
+
+	(void)state;
+	mcproto_get_start(&g);
+	assert_int_equal(mcproto_get_add(&g, "idfa:1", 6), 0);
+	mcproto_get_end(&g);
+	assert_int_equal(g.nkeys, 1);
+	assert_int_equal(g.len, sizeof(want) - 1);
+	assert_memory_equal(g.cmd, want, g.len);
+}
+
+/* Short keys: the key count is the bound. */
+static void get_key_bound(void **state)
+{
+	struct mcproto_get g;
+
+	(void)state;
+	assert_int_equal(fill_get(&g, 0, 8), MCPROTO_GET_KEYS);
+}
+
+/* memcached's longest keys: the bytes are the bound, "\r\n" included:
+ * 3 + 65 * 251 + 2 = 16320 bytes fit 16384, 66 keys would not. */
+static void get_byte_bound(void **state)
+{
+	struct mcproto_get g;
+	char key[MCPROTO_KEY_MAX];
+
+	(void)state;
+	assert_int_equal(fill_get(&g, 0, MCPROTO_KEY_MAX), 65);
+	assert_int_equal(g.len, 16320);
+	/* An empty command takes the longest key. */
+	memset(key, 'k', sizeof(key));
+	mcproto_get_start(&g);
+	assert_int_equal(mcproto_get_add(&g, key, sizeof(key)), 0);
+	/* Exactly full: a key that ends the command at MCPROTO_GET_BYTES. */
+	mcproto_get_start(&g);
+	while (g.len + 1 + MCPROTO_KEY_MAX + 2 <= MCPROTO_GET_BYTES)
+		assert_int_equal(mcproto_get_add(&g, key, MCPROTO_KEY_MAX), 0);
+	size_t last = MCPROTO_GET_BYTES - g.len - 3;
+	assert_int_equal(mcproto_get_add(&g, key, last + 1), -1);
+	assert_int_equal(mcproto_get_add(&g, key, last), 0);
+	assert_int_equal(mcproto_get_add(&g, key, 1), -1);
+	mcproto_get_end(&g);
+	assert_int_equal(g.len, MCPROTO_GET_BYTES);
+}
+
+/* Parse one element of BUF (LEN bytes): expect KIND and USED bytes. */
+static void expect_get(const char *buf, size_t len, enum mcproto_get_reply kind, size_t used,
+		       struct mcproto_value *v)
+{
+	size_t got_used = 12345;
+	enum mcproto_get_reply got = mcproto_parse_get(buf, len, v, &got_used);
+
+	if (got != kind)
+		fail_msg("'%.*s' parsed as %d, expected %d", (int)(len > 60 ? 60 : len), buf,
+			 (int)got, (int)kind);
+	assert_int_equal(got_used, used);
+}
+
+static void expect_get_line(const char *line, enum mcproto_get_reply kind)
+{
+	struct mcproto_value v;
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "%s\r\n", line);
+
+	expect_get(buf, (size_t)n, kind, kind == MCPROTO_GET_GARBAGE ? 0 : (size_t)n, &v);
+	assert_int_equal(v.linelen, strlen(line));
+	assert_memory_equal(v.line, line, v.linelen);
+}
+
+static void parse_value_and_end(void **state)
+{
+	const char buf[] = "VALUE idfa:1 0 5\r\nhello\r\nVALUE k 4294967295 0\r\n\r\nEND\r\n";
+	size_t len = sizeof(buf) - 1;
+	struct mcproto_value v;
+
+	(void)state;
+	expect_get(buf, len, MCPROTO_GET_VALUE, 25, &v);
+	assert_int_equal(v.keylen, 6);
+	assert_memory_equal(v.key, "idfa:1", 6);
+	assert_int_equal(v.flags, 0);
+	assert_int_equal(v.datalen, 5);
+	assert_ptr_equal(v.data, (const uint8_t *)buf + 18);
+	assert_int_equal(v.need, 0);
+	expect_get(buf + 25, len - 25, MCPROTO_GET_VALUE, 24, &v);
+	assert_memory_equal(v.key, "k", 1);
+	assert_int_equal(v.flags, 4294967295u);
+	assert_int_equal(v.datalen, 0);
+	expect_get(buf + 49, len - 49, MCPROTO_GET_END, 5, &v);
+	/* What gets adds after the length, a CAS, is taken too. */
+	expect_get("VALUE k 1 2 18446744073709551615\r\nab\r\n", 38, MCPROTO_GET_VALUE, 38, &v);
+	assert_int_equal(v.flags, 1);
+	assert_int_equal(v.datalen, 2);
+}
+
+/* The value is framed by its length: "\r\nEND\r\n" and NULs inside it are
+ * data, not the end of the reply. */
+static void parse_value_holding_end(void **state)
+{
+	const char buf[] = "VALUE k 0 12\r\nx\r\nEND\r\n\0\0\r\n\r\nEND\r\n";
+	size_t len = sizeof(buf) - 1;
+	struct mcproto_value v;
+
+	(void)state;
+	expect_get(buf, len, MCPROTO_GET_VALUE, 28, &v);
+	assert_int_equal(v.datalen, 12);
+	assert_memory_equal(v.data, "x\r\nEND\r\n\0\0\r\n", 12);
+	expect_get(buf + 28, len - 28, MCPROTO_GET_END, 5, &v);
+}
+
+/* Every prefix of a reply is "more", with the whole element's size known
+ * once its VALUE line is complete; the whole parses. */
+static void parse_every_prefix(void **state)
+{
+	const char buf[] = "VALUE dvid:xyz 7 10\r\n0123\r\nEND\r\r\n";
+	size_t len = sizeof(buf) - 1;
+	struct mcproto_value v;
+
+	(void)state;
+	for (size_t n = 0; n < len; n++) {
+		expect_get(buf, n, MCPROTO_GET_MORE, 0, &v);
+		assert_int_equal(v.need, n < 21 ? 0 : len);
+		if (n >= 21) {
+			assert_int_equal(v.keylen, 8);
+			assert_memory_equal(v.key, "dvid:xyz", 8);
+			assert_int_equal(v.datalen, 10);
+		}
+	}
+	expect_get(buf, len, MCPROTO_GET_VALUE, len, &v);
+	assert_int_equal(v.flags, 7);
+	expect_get("END", 3, MCPROTO_GET_MORE, 0, &v);
+	expect_get("END\r", 4, MCPROTO_GET_MORE, 0, &v);
+}
+
+static void parse_errors(void **state)
+{
+	(void)state;
+	expect_get_line("SERVER_ERROR out of memory writing get response", MCPROTO_GET_FAILED);
+	expect_get_line("SERVER_ERROR", MCPROTO_GET_FAILED);
+	expect_get_line("CLIENT_ERROR bad command line format", MCPROTO_GET_RESYNC);
+	expect_get_line("ERROR", MCPROTO_GET_RESYNC);
+	expect_get_line("ERROR Too many open connections", MCPROTO_GET_BUSY);
+}
+
+static void parse_garbage(void **state)
+{
+	struct mcproto_value v;
+
+	(void)state;
+	/* Replies to a set, or to nothing, are no answer to a get. */
+	expect_get_line("STORED", MCPROTO_GET_GARBAGE);
+	expect_get_line("NOT_FOUND", MCPROTO_GET_GARBAGE);
+	expect_get_line("END ", MCPROTO_GET_GARBAGE);
+	expect_get_line("ENDX", MCPROTO_GET_GARBAGE);
+	expect_get_line("", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE ", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 ", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k  0 1", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE  k 0 1", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 1 ", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 1 2 3", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k -1 1", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k +0 1", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 0x1", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 4294967296 1", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 1073741825", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 99999999999999999999999", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 1 18446744073709551616", MCPROTO_GET_GARBAGE);
+	expect_get_line("VALUE k 0 1 x", MCPROTO_GET_GARBAGE);
+	expect_get_line("value k 0 1", MCPROTO_GET_GARBAGE);
+	/* The data must end where its length says. */
+	expect_get("VALUE k 0 2\r\nabc\r\n", 18, MCPROTO_GET_GARBAGE, 0, &v);
+	expect_get("VALUE k 0 4\r\nabc\r\nEND\r\n", 23, MCPROTO_GET_GARBAGE, 0, &v);
+	expect_get("VALUE k 0 3\r\nabc\n\n", 18, MCPROTO_GET_GARBAGE, 0, &v);
+	/* The largest value memcached can hold is still a value. */
+	expect_get("VALUE k 0 1073741824\r\n", 22, MCPROTO_GET_MORE, 0, &v);
+	assert_int_equal(v.need, 22 + 1073741824 + 2);
+}
+
+/* A line with no end is "more" while it could still be a reply line, and
+ * garbage past MCPROTO_LINE_MAX. */
+static void parse_long_line(void **state)
+{
+	char *buf = malloc(MCPROTO_LINE_MAX + 8);
+	struct mcproto_value v;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, 'x', MCPROTO_LINE_MAX + 8);
+	memcpy(buf, "SERVER_ERROR ", 13);
+	expect_get(buf, MCPROTO_LINE_MAX + 1, MCPROTO_GET_MORE, 0, &v);
+	expect_get(buf, MCPROTO_LINE_MAX + 2, MCPROTO_GET_GARBAGE, 0, &v);
+	memcpy(buf + MCPROTO_LINE_MAX, "\r\n", 2);
+	expect_get(buf, MCPROTO_LINE_MAX + 2, MCPROTO_GET_FAILED, MCPROTO_LINE_MAX + 2, &v);
+	memcpy(buf + MCPROTO_LINE_MAX, "x\r\n", 3);
+	expect_get(buf, MCPROTO_LINE_MAX + 3, MCPROTO_GET_GARBAGE, 0, &v);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +481,15 @@ int main(void)
 		cmocka_unit_test(classify_resync),
 		cmocka_unit_test(classify_busy),
 		cmocka_unit_test(classify_garbage),
+		cmocka_unit_test(get_one_key),
+		cmocka_unit_test(get_key_bound),
+		cmocka_unit_test(get_byte_bound),
+		cmocka_unit_test(parse_value_and_end),
+		cmocka_unit_test(parse_value_holding_end),
+		cmocka_unit_test(parse_every_prefix),
+		cmocka_unit_test(parse_errors),
+		cmocka_unit_test(parse_garbage),
+		cmocka_unit_test(parse_long_line),
 	};
 	return cmocka_run_group_tests_name("mcproto", tests, NULL, NULL);
 }
