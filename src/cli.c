@@ -22,6 +22,7 @@ enum long_only {
 	OPT_LOCK,
 	OPT_LOCK_WAIT,
 	OPT_NO_LOCK,
+	OPT_VERIFY,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
 	{"lock", required_argument, NULL, OPT_LOCK},
 	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
 	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
+	{"verify", required_argument, NULL, OPT_VERIFY},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -80,6 +82,8 @@ void cli_help(FILE *out)
 	      "                          SERVERS: HOST:PORT, [IPv6]:PORT or /socket/path, or a\n"
 	      "                          comma-separated list of them: a ketama pool\n"
 	      "      --max-error-rate R  highest acceptable error rate per file (default " CONFIG_STR(DEFAULT_MAX_ERROR_RATE) ")\n"
+	      "      --verify FRACTION   read back this share of each file's records, chosen at\n"
+	      "                          random, and compare (default " CONFIG_STR(DEFAULT_VERIFY) "; 0: none)\n"
 	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
@@ -116,6 +120,20 @@ static int parse_int(const char *s, long min, long max, int *out)
 	return 0;
 }
 
+/* A whole-string decimal number within [0, 1]. */
+static int parse_fraction(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 || v > 1)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static void set_defaults(struct config *cfg)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -126,6 +144,7 @@ static void set_defaults(struct config *cfg)
 	cfg->attempts = DEFAULT_ATTEMPTS;
 	cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
 	cfg->max_error_rate = DEFAULT_MAX_ERROR_RATE;
+	cfg->verify = DEFAULT_VERIFY;
 	for (int t = 0; t < DEV_TYPES; t++)
 		addr_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
 }
@@ -195,15 +214,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			if (addr_parse_pool(optarg, &cfg->servers[opt - OPT_IDFA], err, errlen) < 0)
 				return CLI_ERROR;
 			break;
-		case OPT_MAX_ERROR_RATE: {
-			char *end;
-			errno = 0;
-			double r = strtod(optarg, &end);
-			bad = errno != 0 || end == optarg || *end != '\0' || !isfinite(r) || r < 0 || r > 1;
-			if (!bad)
-				cfg->max_error_rate = r;
+		case OPT_MAX_ERROR_RATE:
+			bad = parse_fraction(optarg, &cfg->max_error_rate);
 			break;
-		}
+		case OPT_VERIFY:
+			bad = parse_fraction(optarg, &cfg->verify);
+			break;
 		case OPT_DRY:
 			cfg->dry = 1;
 			break;

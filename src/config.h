@@ -2,6 +2,8 @@
 #ifndef MEMC_LOAD_CONFIG_H
 #define MEMC_LOAD_CONFIG_H
 
+#include <stdint.h>
+
 #include "addr.h"
 #include "record.h"
 
@@ -9,6 +11,9 @@
 #define DEFAULT_ATTEMPTS 3
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_MAX_ERROR_RATE 0.01
+/* --verify: the share of each file's records read back (measured in
+ * README's Performance section). */
+#define DEFAULT_VERIFY 0.001
 /* Without --lock, the lock file in the inputs' one directory (lock.h). */
 #define DEFAULT_LOCK_NAME ".memc_load.lock"
 #define MAX_LOCK_WAIT 86400
@@ -41,6 +46,8 @@ struct config {
 	const char *lock_path;  /* --lock FILE, or NULL for the default lock */
 	int no_lock;            /* --no-lock: no lock at all */
 	int lock_wait;          /* seconds to wait for another run's lock */
+	double verify;          /* share of each file's records to read back */
+	uint64_t verify_seed;   /* chooses the sample: random for each run */
 };
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -119,6 +121,12 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+
+	/* --verify's sample is chosen anew each run: a random seed, or the
+	 * clock and pid when the kernel will not give one. */
+	if (getrandom(&cfg.verify_seed, sizeof(cfg.verify_seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(cfg.verify_seed))
+		cfg.verify_seed = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
 
 	/* A vanished reader must show up as EPIPE on that write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);

@@ -38,6 +38,12 @@ void file_stats_add(struct file_stats *dst, const struct file_stats *src)
 	dst->apps_dropped += src->apps_dropped;
 	dst->coords_dropped += src->coords_dropped;
 	dst->bytes_in += src->bytes_in;
+	dst->verified |= src->verified;
+	dst->verify.sampled += src->verify.sampled;
+	dst->verify.equal += src->verify.equal;
+	dst->verify.missing += src->verify.missing;
+	dst->verify.different += src->verify.different;
+	dst->verify.unverified += src->verify.unverified;
 	dst->restarts += src->restarts;
 	dst->evicted += src->evicted;
 }

@@ -36,6 +36,15 @@ struct server_seen {
 	uint32_t unconfirmed; /* it could not be asked again after the last record */
 };
 
+/* --verify's read-back of a file's sample (readback.h). */
+struct verify_counts {
+	uint64_t sampled;    /* records read back */
+	uint64_t equal;      /* found with the bytes that were sent */
+	uint64_t missing;    /* not found: acknowledged, yet gone */
+	uint64_t different;  /* found with other bytes: a later set of the key won */
+	uint64_t unverified; /* no answer after every attempt */
+};
+
 struct file_stats {
 	uint64_t lines;     /* every line read, blank ones included */
 	uint64_t blank;
@@ -51,6 +60,8 @@ struct file_stats {
 	int read_to_end;     /* the whole gzip stream was read */
 	int delivered_all;   /* every parsed record acknowledged */
 	char failure[512];   /* why the file failed, if it did */
+	int verified;        /* --verify read the sample back: verify is set */
+	struct verify_counts verify;
 	uint32_t restarts;   /* sum of servers[].restarts */
 	uint64_t evicted;    /* sum of servers[].evicted */
 	struct server_seen servers[REPORT_SERVERS];

@@ -224,18 +224,30 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		  sink->attempts, why);
 }
 
-void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
-	      const uint8_t *value, size_t valuelen)
+/* The position in D's pool of KEY's server. */
+static int pool_index(struct dest *d, const char *key, size_t keylen)
 {
-	struct dest *d = &sink->dest[type];
 	int server = d->pool->n > 1 ? (int)memcached_generate_hash(d->mc, key, keylen) : 0;
 
-	if (server < 0 || server >= d->pool->n)
-		server = 0; /* cannot happen: the continuum only holds the pool */
+	return server >= 0 && server < d->pool->n ? server : 0; /* the continuum holds the pool */
+}
+
+int sink_server(struct sink *sink, enum dev_type type, const char *key, size_t keylen)
+{
+	return (int)type * MAX_POOL + pool_index(&sink->dest[type], key, keylen);
+}
+
+int sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
+	     const uint8_t *value, size_t valuelen)
+{
+	struct dest *d = &sink->dest[type];
+	int server = pool_index(d, key, keylen);
+
 	if (d->pl[server] != NULL)
 		pipeline_put(d->pl[server], key, keylen, value, valuelen);
 	else
 		put_serial(sink, d, server, key, keylen, value, valuelen);
+	return (int)type * MAX_POOL + server;
 }
 
 void sink_finish(struct sink *sink)
@@ -260,6 +272,20 @@ void sink_finish(struct sink *sink)
 	}
 }
 
+void sink_watch(const struct sink *sink, int server, struct server_watch *out)
+{
+	const struct dest *d = &sink->dest[server / MAX_POOL];
+	int i = server % MAX_POOL;
+
+	if (d->pl[i] != NULL) {
+		struct pipeline_stats ps;
+		pipeline_get_stats(d->pl[i], &ps);
+		*out = ps.server;
+	} else {
+		*out = d->watch[i];
+	}
+}
+
 void sink_get_servers(const struct sink *sink, struct server_seen *out)
 {
 	memset(out, 0, REPORT_SERVERS * sizeof(*out));
@@ -267,13 +293,13 @@ void sink_get_servers(const struct sink *sink, struct server_seen *out)
 		for (int i = 0; i < sink->dest[t].pool->n; i++) {
 			const struct dest *d = &sink->dest[t];
 			struct server_seen *seen = &out[t * MAX_POOL + i];
-			struct server_watch w = d->watch[i];
+			struct server_watch w;
 			int unconfirmed = d->unconfirmed[i];
 
+			sink_watch(sink, t * MAX_POOL + i, &w);
 			if (d->pl[i] != NULL) {
 				struct pipeline_stats ps;
 				pipeline_get_stats(d->pl[i], &ps);
-				w = ps.server;
 				unconfirmed = ps.unconfirmed;
 			}
 			if (w.have_id) {

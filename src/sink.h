@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "report.h"
+#include "serverid.h"
 
 struct sink;
 
@@ -29,12 +30,19 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen);
 
 /* Deliver one record: queued for a pipelined worker, stored before it
  * returns with --serial. Counted by sink_flush at the latest. */
-void sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
-	      const uint8_t *value, size_t valuelen);
+int sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
+	     const uint8_t *value, size_t valuelen);
+
+/* The server KEY of TYPE goes to, numbered as report.h says; sink_put
+ * returns the same. */
+int sink_server(struct sink *sink, enum dev_type type, const char *key, size_t keylen);
 
 /* Wait until every record put so far is counted, then ask each server once
  * more who it is (pipeline_finish). */
 void sink_finish(struct sink *sink);
+
+/* Who server SERVER (report.h's numbering) was during the load, in *OUT. */
+void sink_watch(const struct sink *sink, int server, struct server_watch *out);
 
 /* What each server was seen to do during the load: REPORT_SERVERS entries,
  * numbered as report.h says. */

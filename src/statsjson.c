@@ -9,6 +9,7 @@
 #include "numfmt.h"
 #include "outfile.h"
 #include "statsjson.h"
+#include "verify.h"
 
 const char *statsjson_status_name(enum statsjson_status status)
 {
@@ -116,6 +117,31 @@ static void put_servers(FILE *out, const struct statsjson_run *run, const struct
 	putc(']', out);
 }
 
+/* --verify's counts, and the estimated share of missing records with its
+ * 95% Wilson interval; null when nothing was read back. */
+static void put_verify(FILE *out, const struct file_stats *st)
+{
+	const struct verify_counts *c = &st->verify;
+	double lo = 0, hi = 0;
+
+	fputs(", \"verify\": ", out);
+	if (!st->verified) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out,
+		"{\"sampled\": %" PRIu64 ", \"equal\": %" PRIu64 ", \"missing\": %" PRIu64
+		", \"different\": %" PRIu64 ", \"unverified\": %" PRIu64 ", \"missing_share\": ",
+		c->sampled, c->equal, c->missing, c->different, c->unverified);
+	put_double(out, c->sampled ? (double)c->missing / (double)c->sampled : 0.0);
+	(void)verify_wilson(c->missing, c->sampled, &lo, &hi);
+	fputs(", \"missing_low\": ", out);
+	put_double(out, lo);
+	fputs(", \"missing_high\": ", out);
+	put_double(out, hi);
+	putc('}', out);
+}
+
 static void put_file(FILE *out, const struct statsjson_run *run, const struct statsjson_file *f)
 {
 	fputs("{\"name\": ", out);
@@ -127,6 +153,7 @@ static void put_file(FILE *out, const struct statsjson_run *run, const struct st
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&f->st));
 	put_servers(out, run, f);
+	put_verify(out, &f->st);
 	fprintf(out,
 		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
 	if (f->status != STATSJSON_FAILED)
@@ -157,6 +184,7 @@ static void put_totals(FILE *out, const struct statsjson_run *run)
 	put_counts(out, &sum);
 	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64, sum.restarts,
 		sum.evicted);
+	put_verify(out, &sum);
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&sum));
 	putc('}', out);

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "numfmt.h"
 #include "pack.h"
+#include "sample.h"
 #include "record.h"
 #include "sink.h"
 #include "worker.h"
@@ -116,6 +117,7 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	struct packbuf value = {0};
 	struct gzlines *gz = NULL;
 	struct sink *sink = NULL;
+	struct sample *sp = NULL;
 	double started = clock_seconds();
 	double last_progress = started;
 	int rc;
@@ -133,6 +135,9 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	if (!cfg->dry) {
 		sink = sink_open(cfg, st->failure, sizeof(st->failure));
 		if (sink == NULL)
+			goto out;
+		sp = sample_new(cfg, st);
+		if (sp == NULL && st->failure[0] != '\0')
 			goto out;
 	}
 
@@ -171,7 +176,8 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 			st->processed++;
 			continue;
 		}
-		sink_put(sink, rec.type, key, keylen, value.data, value.len);
+		int server = sink_put(sink, rec.type, key, keylen, value.data, value.len);
+		sample_offer(sp, server, key, keylen, value.data, value.len);
 	}
 	if (rc == 0)
 		st->read_to_end = 1;
@@ -192,6 +198,10 @@ out:
 			snprintf(st->failure, sizeof(st->failure),
 				 "%llu records rejected, %llu undelivered",
 				 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);
+		/* Only a file that loaded is worth reading back. */
+		if (st->read_to_end && st->delivered_all)
+			sample_run(sp, path, sink, st);
+		sample_free(sp);
 		sink_close(sink);
 	} else if (cfg->dry) {
 		st->delivered_all = 1;

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 import helpers
-from helpers import ROOT, TYPES, Server, memcached
+from helpers import ROOT, TYPES, Server, kill_memcached, memcached
 
 
 def pytest_report_header(config):
@@ -139,3 +139,18 @@ def decode(userapps):
         return list(msg.apps), lat, lon
 
     return _decode
+
+
+@pytest.fixture
+def own_server():
+    """A memcached of this test's own, which it may kill; stopped after."""
+    started = []
+
+    def start(extra=()):
+        [(port, pid)] = memcached.start(1, list(extra))
+        started.append(pid)
+        return Server(port, pid)
+
+    yield start, started
+    for pid in started:  # SIGKILL: nothing to keep, and faster than SIGTERM
+        kill_memcached(Server(0, pid))

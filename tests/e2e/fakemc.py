@@ -41,6 +41,18 @@ class _Listener:
         self.closing = True
         self.sock.close()
 
+    def get_reply(self, line):
+        """What memcached answers to "get k1 k2 ...": a VALUE block for each
+        stored key, in the order asked, then END."""
+        out = []
+        with self.lock:
+            self.gets = getattr(self, "gets", 0) + 1
+            for key in line.split()[1:]:
+                if key in self.store:
+                    value = self.store[key]
+                    out.append(b"VALUE %s 0 %d\r\n%s\r\n" % (key, len(value), value))
+        return b"".join(out) + b"END\r\n"
+
     def stats_reply(self):
         """What memcached answers to "stats", in part: one process, up since
         this server was made, that never evicts."""
@@ -84,6 +96,9 @@ class FakeMemcached(_Listener):
                 if line == b"stats":
                     conn.sendall(self.stats_reply())
                     continue
+                if line.startswith(b"get "):
+                    conn.sendall(self.get_reply(line))
+                    continue
                 words = line.split()
                 if len(words) != 5 or words[0] != b"set":
                     conn.sendall(b"ERROR\r\n")
@@ -125,6 +140,7 @@ class StrictMemcached(_Listener):
     value per key) and answered STORED."""
 
     COMMAND = re.compile(rb"set ([\x21-\x7e\x80-\xff]{1,250}) 0 0 (0|[1-9][0-9]{0,8})")
+    GET = re.compile(rb"get( [\x21-\x7e\x80-\xff]{1,250})+")
 
     def __init__(self):
         self.store = {}
@@ -166,6 +182,9 @@ class StrictMemcached(_Listener):
                     return
                 if line == b"stats":
                     conn.sendall(self.stats_reply())
+                    continue
+                if self.GET.fullmatch(line):
+                    conn.sendall(self.get_reply(line))
                     continue
                 m = self.COMMAND.fullmatch(line)
                 if not m:

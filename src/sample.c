@@ -1,0 +1,242 @@
+/* sample.c -- choose each file's sample, keep or re-read it, read it back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gzlines.h"
+#include "inputs.h"
+#include "log.h"
+#include "pack.h"
+#include "sample.h"
+#include "record.h"
+#include "verify.h"
+
+struct sample {
+	const struct config *cfg;
+	uint64_t threshold; /* a key is sampled when its hash is below this */
+	int all;            /* --verify 1: every record */
+	/* The sample while it fits: records of [u16 server][u8 keylen][u32
+	 * valuelen][key][value], or streaming when it did not. */
+	unsigned char *kept;
+	size_t len, cap;
+	int streaming;
+	struct verifier *v[REPORT_SERVERS];
+};
+
+/* FNV-1a over the key, then splitmix64's finalizer with the run's seed: a
+ * few instructions per sampled key, and no library offers a seeded hash. */
+static uint64_t key_hash(uint64_t seed, const char *key, size_t keylen)
+{
+	uint64_t h = 0xcbf29ce484222325u ^ seed;
+
+	for (size_t i = 0; i < keylen; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3u;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9u;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebu;
+	return h ^ (h >> 31);
+}
+
+static int sampled(const struct sample *sp, const char *key, size_t keylen)
+{
+	return sp->all || key_hash(sp->cfg->verify_seed, key, keylen) < sp->threshold;
+}
+
+struct sample *sample_new(const struct config *cfg, struct file_stats *st)
+{
+	struct sample *sp;
+
+	if (cfg->verify <= 0 || cfg->dry)
+		return NULL;
+	sp = calloc(1, sizeof(*sp));
+	if (sp == NULL) {
+		snprintf(st->failure, sizeof(st->failure), "out of memory");
+		return NULL;
+	}
+	sp->cfg = cfg;
+	sp->all = cfg->verify >= 1;
+	sp->threshold = (uint64_t)(cfg->verify * 18446744073709551616.0);
+	return sp;
+}
+
+/* Keep one sampled record; past SAMPLE_KEEP, give up keeping. */
+static void keep(struct sample *sp, int server, const char *key, size_t keylen,
+		 const uint8_t *value, size_t valuelen)
+{
+	size_t need = 7 + keylen + valuelen;
+	uint32_t vlen = (uint32_t)valuelen;
+
+	if (sp->len + need > sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 64 * 1024;
+		while (cap < sp->len + need)
+			cap *= 2;
+		unsigned char *p = cap <= SAMPLE_KEEP ? realloc(sp->kept, cap) : NULL;
+		if (p == NULL) {
+			free(sp->kept);
+			sp->kept = NULL;
+			sp->len = sp->cap = 0;
+			sp->streaming = 1;
+			return;
+		}
+		sp->kept = p;
+		sp->cap = cap;
+	}
+	unsigned char *w = sp->kept + sp->len;
+	w[0] = (unsigned char)(server >> 8);
+	w[1] = (unsigned char)server;
+	w[2] = (unsigned char)keylen;
+	memcpy(w + 3, &vlen, 4);
+	memcpy(w + 7, key, keylen);
+	memcpy(w + 7 + keylen, value, valuelen);
+	sp->len += need;
+}
+
+void sample_offer(struct sample *sp, int server, const char *key, size_t keylen,
+		    const uint8_t *value, size_t valuelen)
+{
+	if (sp != NULL && !sp->streaming && sampled(sp, key, keylen))
+		keep(sp, server, key, keylen, value, valuelen);
+}
+
+/* Read one record back from SERVER; 0, or -1 when out of memory. */
+static int check(struct sample *sp, struct sink *sink, int server, const char *key,
+		 size_t keylen, const uint8_t *value, size_t valuelen)
+{
+	if (sp->v[server] == NULL) {
+		const struct config *cfg = sp->cfg;
+		struct server_watch w;
+
+		sp->v[server] = verifier_new(&cfg->servers[server / MAX_POOL].addr[server % MAX_POOL],
+					     cfg->timeout_ms, cfg->attempts);
+		if (sp->v[server] == NULL)
+			return -1;
+		/* A restart between the load and the read-back counts too. */
+		sink_watch(sink, server, &w);
+		verifier_watch_from(sp->v[server], &w);
+	}
+	verifier_check(sp->v[server], key, keylen, value, valuelen);
+	return 0;
+}
+
+static int check_kept(struct sample *sp, struct sink *sink)
+{
+	for (size_t at = 0; at < sp->len;) {
+		const unsigned char *r = sp->kept + at;
+		uint32_t vlen;
+
+		memcpy(&vlen, r + 3, 4);
+		if (check(sp, sink, r[0] << 8 | r[1], (const char *)r + 7, r[2], r + 7 + r[2], vlen) <
+		    0)
+			return -1;
+		at += 7 + (size_t)r[2] + vlen;
+	}
+	return 0;
+}
+
+/* The sample did not fit: read PATH again, choose the same records. */
+static int check_streamed(struct sample *sp, const char *path, struct sink *sink,
+			  struct file_stats *st)
+{
+	char key[RECORD_MAX_KEY + 1];
+	struct record rec;
+	struct packbuf value = {0};
+	struct file_id id;
+	const char *line;
+	size_t len;
+	int overlong, rc = -1;
+	struct gzlines *gz = NULL;
+
+	if (record_init(&rec) < 0)
+		return -1;
+	gz = gzlines_open(path, &id, st->failure, sizeof(st->failure));
+	if (gz == NULL || memcmp(&id, &st->opened, sizeof(id)) != 0) {
+		snprintf(st->failure, sizeof(st->failure), "changed during the load (read again "
+			 "for --verify)");
+		goto out;
+	}
+	while ((rc = gzlines_next(gz, &line, &len, &overlong, st->failure,
+				  sizeof(st->failure))) == 1) {
+		if (overlong || record_parse(&rec, line, len) != LINE_OK)
+			continue;
+		size_t keylen = pack_key(&rec, key);
+		if (!sampled(sp, key, keylen))
+			continue;
+		if (pack_value(&rec, &value) < 0 ||
+		    check(sp, sink, sink_server(sink, rec.type, key, keylen), key, keylen, value.data,
+			  value.len) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+out:
+	gzlines_close(gz);
+	packbuf_free(&value);
+	record_free(&rec);
+	return rc;
+}
+
+static void log_verified(const char *path, const struct verify_counts *c)
+{
+	double lo, hi;
+
+	if (verify_wilson(c->missing, c->sampled, &lo, &hi) < 0)
+		lo = hi = 0;
+	log_info("Verified %s: sampled %llu, equal %llu, missing %llu, different %llu, "
+		 "unverified %llu; missing share %.4f%% (95%% confidence %.4f%% to %.4f%%)",
+		 path, (unsigned long long)c->sampled, (unsigned long long)c->equal,
+		 (unsigned long long)c->missing, (unsigned long long)c->different,
+		 (unsigned long long)c->unverified,
+		 c->sampled ? 100.0 * (double)c->missing / (double)c->sampled : 0.0, 100 * lo,
+		 100 * hi);
+}
+
+void sample_run(struct sample *sp, const char *path, struct sink *sink,
+		  struct file_stats *st)
+{
+	struct verify_counts *c = &st->verify;
+	int rc;
+
+	if (sp == NULL)
+		return;
+	rc = sp->streaming ? check_streamed(sp, path, sink, st) : check_kept(sp, sink);
+	for (int s = 0; s < REPORT_SERVERS; s++) {
+		struct verify_stats vs;
+
+		if (sp->v[s] == NULL)
+			continue;
+		verifier_finish(sp->v[s]);
+		verifier_get_stats(sp->v[s], &vs);
+		c->sampled += vs.sampled;
+		c->equal += vs.equal;
+		c->missing += vs.missing;
+		c->different += vs.different;
+		c->unverified += vs.failed;
+	}
+	st->verified = 1;
+	log_verified(path, c);
+	if (rc < 0) {
+		if (st->failure[0] == '\0')
+			snprintf(st->failure, sizeof(st->failure), "--verify: out of memory");
+	} else if (c->missing > 0)
+		snprintf(st->failure, sizeof(st->failure),
+			 "%llu of %llu records read back are missing", (unsigned long long)c->missing,
+			 (unsigned long long)c->sampled);
+	else if (c->unverified > 0)
+		snprintf(st->failure, sizeof(st->failure),
+			 "%llu of %llu records could not be read back", (unsigned long long)c->unverified,
+			 (unsigned long long)c->sampled);
+	else
+		return;
+	st->delivered_all = 0;
+}
+
+void sample_free(struct sample *sp)
+{
+	if (sp == NULL)
+		return;
+	for (int s = 0; s < REPORT_SERVERS; s++)
+		verifier_free(sp->v[s]);
+	free(sp->kept);
+	free(sp);
+}
