@@ -17,6 +17,8 @@ Variants (--variants, comma-separated):
     wN          memc_load -w N, N = online CPUs
     NAME-zlib   NAME with MEMC_LOAD_INFLATE=zlib in the environment (the zlib
                 inflate path instead of ISA-L)
+    NAME-vF     NAME with --verify F: read back the share F of the records
+                (without it, memc_load's default, 0.001)
 Every memc_load run gets -q, the four servers and -p 'DIR/*.tsv.gz'.
 
 A baseline (--baseline CMD, or the BASELINE environment variable) is a shell
@@ -508,9 +510,10 @@ def gzip_run(run_no, ctx):
 def parse_variants(text, ncpu):
     specs = []
     for name in [v.strip() for v in text.split(",") if v.strip()]:
-        m = re.fullmatch(r"(serial|w(\d+|N))(-zlib)?", name)
+        m = re.fullmatch(r"(serial|w(\d+|N))(-zlib)?(-v(0|1|0?\.\d+))?", name)
         if not m:
-            raise ValueError("unknown variant %r (serial, wK, wN, each optionally -zlib)" % name)
+            raise ValueError("unknown variant %r (serial, wK, wN, each optionally -zlib, "
+                             "then optionally -vFRACTION)" % name)
         if m.group(1) == "serial":
             args, label = ["--serial"], "serial"
         else:
@@ -523,6 +526,9 @@ def parse_variants(text, ncpu):
         if m.group(3):
             env["MEMC_LOAD_INFLATE"] = "zlib"
             label += "-zlib"
+        if m.group(4):
+            args += ["--verify", m.group(5)]
+            label += " verify " + m.group(5)
         specs.append(dict(name=name, label=label, kind="memc_load", args=args, env=env))
     if not specs:
         raise ValueError("no variants")
@@ -706,9 +712,10 @@ def main():
     ap.add_argument("--bad-rate", type=float, default=0.0,
                     help="fraction of bad lines, passed to generate.py (0)")
     ap.add_argument("--runs", type=int, default=3, help="runs per variant (3)")
-    ap.add_argument("--variants", default="serial,w1,w2,wN,wN-zlib",
+    ap.add_argument("--variants", default="serial,w1,w2,wN,wN-zlib,wN-v0,wN-v0.01,wN-v1",
                     help="comma-separated: serial, wK, wN (N = online CPUs, here %d), each "
-                         "optionally with -zlib (default %%(default)s)" % ncpu)
+                         "optionally with -zlib, then -vFRACTION for --verify (default "
+                         "%%(default)s)" % ncpu)
     ap.add_argument("--baseline", default=os.environ.get("BASELINE") or None,
                     help="shell command to compare with (default: $BASELINE)")
     ap.add_argument("--python-baseline", action="store_true",
