@@ -62,8 +62,16 @@ $(OBJ)/%.o: src/%.c $(GEN)/appsinstalled.pb-c.h
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' -o $@ $< $(LIB_OBJS) \
-		$(LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' -o $@ $< \
+		$(filter $(TEST_PEER),$^) $(LIB_OBJS) $(LDFLAGS) $(LIBS) -lcmocka
+
+# The scripted server behind the tests of connection code (tests/unit/peer.h).
+TEST_PEER  = $(BUILD)/testobj/peer.o
+$(BUILD)/tests/test_pipeline $(BUILD)/tests/test_verify: $(TEST_PEER) tests/unit/peer.h
+
+$(TEST_PEER): tests/unit/peer.c tests/unit/peer.h
+	@mkdir -p $(BUILD)/testobj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 -include $(OBJS:.o=.d)
 

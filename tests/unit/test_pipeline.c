@@ -1,9 +1,6 @@
 /* test_pipeline.c -- pipelined sets over a socketpair with a scripted
  * server: every record counted once, whatever the server answers, however
  * it splits its replies and whenever it hangs up. */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "peer.h"
 #include "pipeline.h"
 
 /* More than pipeline.c's MAX_IN_FLIGHT (1024), so puts wait for replies. */
@@ -38,8 +36,7 @@ struct conn {
 	struct peer *peer;
 	int k;
 	int fd;
-	pthread_t thread;
-	int started;
+	struct peer_thread thread;
 	int *keys; /* key number of every record received, in order */
 	size_t nkeys, capkeys;
 	int bad; /* commands that were not the expected bytes */
@@ -75,31 +72,10 @@ static size_t value_for(int key, uint8_t *v)
 	return len;
 }
 
+/* -1 when the pipeline hung up first. */
 static int conn_send(struct conn *c, const char *buf, size_t len)
 {
-	size_t step = c->peer->chunk > 0 ? c->peer->chunk : len;
-
-	for (size_t at = 0; at < len;) {
-		size_t n = len - at < step ? len - at : step;
-		ssize_t w = send(c->fd, buf + at, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return -1; /* the pipeline hung up first */
-		at += (size_t)w;
-		if (c->peer->gap > 0 && at < len)
-			usleep(c->peer->gap);
-	}
-	return 0;
-}
-
-static void conn_got(struct conn *c, int key)
-{
-	if (c->nkeys == c->capkeys) {
-		c->capkeys = c->capkeys ? 2 * c->capkeys : 1024;
-		c->keys = realloc(c->keys, c->capkeys * sizeof(*c->keys));
-		if (c->keys == NULL)
-			abort();
-	}
-	c->keys[c->nkeys++] = key;
+	return peer_send(c->fd, buf, len, c->peer->chunk, c->peer->gap);
 }
 
 /* One "set kN 0 0 LEN\r\nVALUE\r\n" at BUF: its size, 0 when incomplete,
@@ -151,7 +127,7 @@ static void *serve(void *arg)
 		while ((used = parse_set(in + at, in_len - at, &key)) > 0) {
 			at += (size_t)used;
 			act = c->peer->reply(c->peer, c->k, c->nkeys, key);
-			conn_got(c, key);
+			peer_note(&c->keys, &c->nkeys, &c->capkeys, key);
 			if (act == PEER_CLOSE) {
 				/* Let the pipeline send what the socket takes and
 				 * wait in poll(2); then do as a TCP server closing
@@ -189,7 +165,6 @@ out:
 static int dial(const struct server_addr *a, int timeout_ms, char *err, size_t errlen, void *ctx)
 {
 	struct peer *pe = ctx;
-	int sv[2];
 
 	(void)a;
 	(void)timeout_ms;
@@ -198,30 +173,10 @@ static int dial(const struct server_addr *a, int timeout_ms, char *err, size_t e
 		snprintf(err, errlen, "connection %d refused by the test", k);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		return -1;
-	}
-	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0 ||
-	    (pe->sndbuf > 0 &&
-	     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &pe->sndbuf, sizeof(pe->sndbuf)) < 0)) {
-		snprintf(err, errlen, "socket options: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
 	struct conn *c = &pe->conn[k - 1];
 	c->peer = pe;
 	c->k = k;
-	c->fd = sv[1];
-	if (pthread_create(&c->thread, NULL, serve, c) != 0) {
-		snprintf(err, errlen, "pthread_create failed");
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	c->started = 1;
-	return sv[0];
+	return peer_dial(&c->thread, &c->fd, pe->sndbuf, serve, c, err, errlen);
 }
 
 static int setup(void **state)
@@ -238,11 +193,8 @@ static void finish(struct fixture *f)
 {
 	pipeline_free(f->p);
 	f->p = NULL;
-	for (int i = 0; i < MAX_CONN; i++) {
-		if (f->peer.conn[i].started)
-			pthread_join(f->peer.conn[i].thread, NULL);
-		f->peer.conn[i].started = 0;
-	}
+	for (int i = 0; i < MAX_CONN; i++)
+		peer_join(&f->peer.conn[i].thread);
 }
 
 static int teardown(void **state)

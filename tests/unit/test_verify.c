@@ -3,10 +3,7 @@
  * failed, whatever the server holds, however it splits its replies and
  * whenever it hangs up; and the Wilson interval against values computed
  * independently (Python, from the formula). */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mcproto.h"
+#include "peer.h"
 #include "verify.h"
 
 #define MAX_CONN  8
@@ -34,8 +32,7 @@ struct conn {
 	struct peer *peer;
 	int k;
 	int fd;
-	pthread_t thread;
-	int started;
+	struct peer_thread thread;
 	int *keys; /* key number of every key asked for, in order */
 	size_t nkeys, capkeys;
 	size_t gets;	  /* get commands received */
@@ -161,30 +158,10 @@ static void out_add(struct conn *c, const void *p, size_t n)
  * hung up first. */
 static int out_flush(struct conn *c)
 {
-	size_t step = c->peer->chunk > 0 ? c->peer->chunk : c->out_len;
-
-	for (size_t at = 0; at < c->out_len;) {
-		size_t n = c->out_len - at < step ? c->out_len - at : step;
-		ssize_t w = send(c->fd, c->out + at, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return -1;
-		at += (size_t)w;
-		if (c->peer->gap > 0 && at < c->out_len)
-			usleep(c->peer->gap);
-	}
+	if (peer_send(c->fd, c->out, c->out_len, c->peer->chunk, c->peer->gap) < 0)
+		return -1;
 	c->out_len = 0;
 	return 0;
-}
-
-static void conn_got(struct conn *c, int key)
-{
-	if (c->nkeys == c->capkeys) {
-		c->capkeys = c->capkeys ? 2 * c->capkeys : 1024;
-		c->keys = realloc(c->keys, c->capkeys * sizeof(*c->keys));
-		if (c->keys == NULL)
-			abort();
-	}
-	c->keys[c->nkeys++] = key;
 }
 
 /* "get kA kB ...": record the keys. -1 when it is not such a command. */
@@ -201,7 +178,7 @@ static int parse_get(struct conn *c, const char *line, size_t len)
 		long n = strtol(line + at + 2, &end, 10);
 		if (end == line + at + 2 || n < 0 || n > 1000000)
 			return -1;
-		conn_got(c, (int)n);
+		peer_note(&c->keys, &c->nkeys, &c->capkeys, (int)n);
 		nkeys++;
 		at = (size_t)(end - line);
 	}
@@ -319,7 +296,6 @@ static void *serve(void *arg)
 static int dial(const struct server_addr *a, int timeout_ms, char *err, size_t errlen, void *ctx)
 {
 	struct peer *pe = ctx;
-	int sv[2];
 
 	(void)a;
 	(void)timeout_ms;
@@ -328,29 +304,11 @@ static int dial(const struct server_addr *a, int timeout_ms, char *err, size_t e
 		snprintf(err, errlen, "connection %d refused by the test", k);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		return -1;
-	}
-	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "fcntl: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
 	struct conn *c = &pe->conn[k - 1];
 	c->peer = pe;
 	c->k = k;
-	c->fd = sv[1];
 	c->resume = -1;
-	if (pthread_create(&c->thread, NULL, serve, c) != 0) {
-		snprintf(err, errlen, "pthread_create failed");
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	c->started = 1;
-	return sv[0];
+	return peer_dial(&c->thread, &c->fd, 0, serve, c, err, errlen);
 }
 
 static int setup(void **state)
@@ -372,11 +330,8 @@ static void finish(struct fixture *f)
 {
 	verifier_free(f->v);
 	f->v = NULL;
-	for (int i = 0; i < MAX_CONN; i++) {
-		if (f->peer.conn[i].started)
-			pthread_join(f->peer.conn[i].thread, NULL);
-		f->peer.conn[i].started = 0;
-	}
+	for (int i = 0; i < MAX_CONN; i++)
+		peer_join(&f->peer.conn[i].thread);
 }
 
 static int teardown(void **state)
