@@ -7,11 +7,11 @@ set -eu
 # (ISA-L is optional for the build, but the fast inflate path needs it);
 # tests: memcached, cmocka, pytest with an independent protobuf decoder, mandoc,
 # pylibmc (a second libmemcached client for the pools) and nutcracker (twemproxy);
-# bench: gnuplot for the plot; lint: cppcheck, clang-tidy; fuzz: clang with
+# bench: gnuplot for the plot, isal for igzip (inflate alone, as a floor); lint: cppcheck, clang-tidy; fuzz: clang with
 # its sanitizer and libFuzzer runtime
 PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
 protobuf-c-compiler libisal-dev memcached libcmocka-dev python3 python3-pytest
-python3-protobuf python3-memcache python3-pylibmc nutcracker protobuf-compiler mandoc gnuplot-nox
+python3-protobuf python3-memcache python3-pylibmc nutcracker protobuf-compiler mandoc gnuplot-nox isal
 valgrind cppcheck clang-tidy clang libclang-rt-14-dev"
 
 missing=""
