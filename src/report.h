@@ -45,6 +45,21 @@ struct verify_counts {
 	uint64_t unverified; /* no answer after every attempt */
 };
 
+/* A set of servers, numbered as above: a bit each. */
+struct server_set {
+	unsigned char bits[REPORT_SERVERS / 8];
+};
+
+static inline void server_set_add(struct server_set *set, int server)
+{
+	set->bits[server / 8] |= (unsigned char)(1u << (server % 8));
+}
+
+static inline int server_set_has(const struct server_set *set, int server)
+{
+	return (set->bits[server / 8] >> (server % 8)) & 1;
+}
+
 struct file_stats {
 	uint64_t lines;     /* every line read, blank ones included */
 	uint64_t blank;

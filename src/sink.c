@@ -17,6 +17,7 @@
 #include <libmemcached/memcached.h>
 
 #include "backoff.h"
+#include "dialer.h"
 #include "log.h"
 #include "pipeline.h"
 #include "serverid.h"
@@ -29,7 +30,7 @@ struct dest {
 	int down[MAX_POOL];              /* --serial: gave up on that server */
 	/* --serial: who each server was (the pipelines watch their own). */
 	struct server_watch watch[MAX_POOL];
-	int no_stats[MAX_POOL];    /* it does not answer "stats" */
+	struct dialer dl[MAX_POOL]; /* identify off once it does not answer "stats" */
 	int unconfirmed[MAX_POOL]; /* it could not be asked after the last record */
 	uint64_t rejected[MAX_POOL]; /* --serial: records it rejected */
 };
@@ -107,8 +108,13 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen)
 		d->pool = &cfg->servers[t];
 		if (dest_connect(d, cfg->timeout_ms, err, errlen) < 0)
 			goto fail;
-		if (cfg->serial)
+		if (cfg->serial) {
+			for (int i = 0; i < d->pool->n; i++)
+				d->dl[i] = (struct dialer){.addr = &d->pool->addr[i],
+							   .timeout_ms = cfg->timeout_ms,
+							   .identify = 1};
 			continue;
+		}
 		for (int i = 0; i < d->pool->n; i++) {
 			d->pl[i] = pipeline_new(&d->pool->addr[i], cfg->timeout_ms, cfg->attempts);
 			if (d->pl[i] == NULL) {
@@ -152,29 +158,17 @@ static void describe_failure(memcached_st *mc, memcached_return_t rc, char *buf,
 
 /* --serial: ask SERVER who it is, on a connection of its own (libmemcached
  * keeps its own to itself). 0, or -1 when it could not be reached. */
-static int serial_identify(struct sink *sink, struct dest *d, int server)
+static int serial_identify(struct dest *d, int server)
 {
-	const struct server_addr *a = &d->pool->addr[server];
-	struct server_id id;
 	char why[256];
-	int fd, rc;
+	int fd;
 
-	if (d->no_stats[server])
+	if (!d->dl[server].identify)
 		return 0;
-	fd = addr_dial(a, sink->timeout_ms, why, sizeof(why));
-	if (fd < 0)
-		return -1;
-	rc = serverid_probe(fd, sink->timeout_ms, &id, why, sizeof(why));
-	close(fd);
-	if (rc == 1) {
-		d->no_stats[server] = 1;
-		serverid_log_unknown(a->spec);
-		return 0;
-	}
-	if (rc < 0)
-		return -1;
-	serverid_note(&d->watch[server], &id, a->spec);
-	return 0;
+	fd = dialer_connect(&d->dl[server], &d->watch[server], why, sizeof(why));
+	if (fd >= 0)
+		close(fd);
+	return fd == DIALER_FAILED ? -1 : 0;
 }
 
 /* --serial: one set, retried on the same server up to the attempts. */
@@ -189,7 +183,7 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		return;
 	}
 	if (!d->watch[server].have_id)
-		(void)serial_identify(sink, d, server);
+		(void)serial_identify(d, server);
 	for (int attempt = 1; attempt <= sink->attempts; attempt++) {
 		memcached_return_t rc =
 		    memcached_set(d->mc, key, keylen, (const char *)value, valuelen, 0, 0);
@@ -216,7 +210,7 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		backoff_sleep(backoff_ms(attempt));
 		if (dest_connect(d, sink->timeout_ms, why, sizeof(why)) < 0)
 			break;
-		(void)serial_identify(sink, d, server);
+		(void)serial_identify(d, server);
 	}
 	sink->stats.failed++;
 	d->down[server] = 1;
@@ -266,7 +260,7 @@ void sink_finish(struct sink *sink)
 			}
 			log_nth_total(d->pool->addr[i].spec, "rejected",
 				      (unsigned long long)d->rejected[i]);
-			if (d->watch[i].have_id && !d->down[i] && serial_identify(sink, d, i) < 0)
+			if (d->watch[i].have_id && !d->down[i] && serial_identify(d, i) < 0)
 				d->unconfirmed[i] = 1;
 		}
 	}

@@ -88,11 +88,6 @@ static void put_counts(FILE *out, const struct file_stats *st)
 		st->apps_dropped, st->coords_dropped, st->bytes_in);
 }
 
-static int lost_on(const struct statsjson_file *f, int server)
-{
-	return (f->lost[server / 8] >> (server % 8)) & 1;
-}
-
 /* The servers that did something to the file's records: restarted or
  * evicted during its load, or restarted after its rename. */
 static void put_servers(FILE *out, const struct statsjson_run *run, const struct statsjson_file *f)
@@ -104,14 +99,14 @@ static void put_servers(FILE *out, const struct statsjson_run *run, const struct
 	for (int s = 0; run->pools != NULL && s < REPORT_SERVERS; s++) {
 		const struct server_seen *seen = &f->st.servers[s];
 
-		if (seen->restarts == 0 && seen->evicted == 0 && !lost_on(f, s))
+		if (seen->restarts == 0 && seen->evicted == 0 && !server_set_has(&f->lost, s))
 			continue;
 		fputs(first ? "{\"server\": " : ", {\"server\": ", out);
 		put_string(out, run->pools[s / MAX_POOL].addr[s % MAX_POOL].spec);
 		fprintf(out,
 			", \"restarts\": %" PRIu32 ", \"evictions\": %" PRIu64
 			", \"lost_after_rename\": %s}",
-			seen->restarts, seen->evicted, lost_on(f, s) ? "true" : "false");
+			seen->restarts, seen->evicted, server_set_has(&f->lost, s) ? "true" : "false");
 		first = 0;
 	}
 	putc(']', out);

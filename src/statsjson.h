@@ -27,9 +27,7 @@ struct statsjson_file {
 	enum statsjson_status status;
 	int high_error_rate;  /* read to its end with an error rate over the limit */
 	struct file_stats st; /* counts; st.failure is the reason when FAILED */
-	/* Servers (report.h's numbering) that restarted after the file was
-	 * renamed: a bit each. */
-	unsigned char lost[REPORT_SERVERS / 8];
+	struct server_set lost; /* servers that restarted after the file was renamed */
 };
 
 struct statsjson_run {

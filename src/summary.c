@@ -1,7 +1,6 @@
 /* summary.c -- the summary line, the exit status and --stats-json, each a
  * one-to-one reading of the files' outcomes (renameq.h). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "log.h"
 #include "statsjson.h"
@@ -83,8 +82,8 @@ static int exit_status(const struct run_summary *s)
 	for (size_t i = 0; i < s->n; i++) {
 		if (renameq_outcome(s->q, i) != done || s->fr[i].high_error_rate)
 			return 1;
-		for (size_t b = 0; b < sizeof(s->fr[i].lost); b++)
-			if (s->fr[i].lost[b])
+		for (int server = 0; server < REPORT_SERVERS; server++)
+			if (server_set_has(&s->fr[i].lost, server))
 				return 1;
 	}
 	/* The files are fine, but the log does not say so: nobody can tell
@@ -116,7 +115,7 @@ static int write_stats(const struct run_summary *s, int status)
 			files[i].status = json_status(renameq_outcome(s->q, i));
 			files[i].high_error_rate = s->fr[i].high_error_rate;
 			files[i].st = s->fr[i].st;
-			memcpy(files[i].lost, s->fr[i].lost, sizeof(files[i].lost));
+			files[i].lost = s->fr[i].lost;
 		}
 		/* outfile.c holds a second signal off while a temporary
 		 * file exists, and lets it through while a FIFO waits. */

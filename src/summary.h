@@ -21,16 +21,11 @@ struct file_run {
 	uint64_t log_lost;   /* log lines its worker could not write, last reported */
 	int log_errno;       /* and the errno of the first */
 	int gone;            /* its name no longer exists: it will not load again */
-	/* Servers (report.h's numbering) that restarted after the file was
-	 * renamed, so its records there are lost: a bit each. */
-	unsigned char lost[REPORT_SERVERS / 8];
+	/* Servers that restarted after the file was renamed: its records
+	 * there are lost. */
+	struct server_set lost;
 };
 
-/* Whether bit SERVER of LOST is set. */
-static inline int file_run_lost(const unsigned char *lost, int server)
-{
-	return (lost[server / 8] >> (server % 8)) & 1;
-}
 
 /* What the summary is made of. */
 struct run_summary {

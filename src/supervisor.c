@@ -61,7 +61,7 @@ static void server_restarted(int server, const struct server_seen *old,
 		if (renameq_outcome(run->q, k) != OUTCOME_RENAMED ||
 		    !restarts_same(&f->st.servers[server], old))
 			continue;
-		f->lost[server / 8] |= (unsigned char)(1u << (server % 8));
+		server_set_add(&f->lost, server);
 		log_warn("%s restarted (pid %u, now pid %u) after %s was renamed: the file's records "
 			 "there are lost; rename its .NAME back to load it again",
 			 server_spec(run->cfg, server), (unsigned)old->pid, (unsigned)now->pid,

@@ -100,7 +100,7 @@ static void whole_report(void **state)
 	f[1].st.evicted = 5;
 	f[1].st.servers[DEV_IDFA * MAX_POOL].restarts = 1;
 	f[1].st.servers[DEV_IDFA * MAX_POOL].evicted = 5;
-	f[0].lost[DEV_GAID * MAX_POOL / 8] |= 1u << (DEV_GAID * MAX_POOL % 8);
+	server_set_add(&f[0].lost, DEV_GAID * MAX_POOL);
 	f[2].name = "/data/a/20170929000200.tsv.gz";
 	f[2].status = STATSJSON_NOT_STARTED;
 	memset(&run, 0, sizeof(run));
