@@ -17,6 +17,8 @@ Variants (--variants, comma-separated):
     wN          memc_load -w N, N = online CPUs
     NAME-zlib   NAME with MEMC_LOAD_INFLATE=zlib in the environment (the zlib
                 inflate path instead of ISA-L)
+    NAME-text   NAME with --protocol text (also -meta, -auto): the servers'
+                cost of the plain set path beside the meta protocol's
     NAME-vF     NAME with --verify F: read back the share F of the records
                 (without it, memc_load's default, 0.001)
 Every memc_load run gets -q, the four servers and -p 'DIR/*.tsv.gz'.
@@ -514,10 +516,11 @@ def inflate_run(spec, run_no, ctx):
 def parse_variants(text, ncpu):
     specs = []
     for name in [v.strip() for v in text.split(",") if v.strip()]:
-        m = re.fullmatch(r"(serial|w(\d+|N))(-zlib)?(-v(0|1|0?\.\d+))?", name)
+        m = re.fullmatch(r"(serial|w(\d+|N))(-zlib)?(-(?:text|meta|auto))?(-v(0|1|0?\.\d+))?",
+                         name)
         if not m:
             raise ValueError("unknown variant %r (serial, wK, wN, each optionally -zlib, "
-                             "then optionally -vFRACTION)" % name)
+                             "then -text, -meta or -auto, then -vFRACTION)" % name)
         if m.group(1) == "serial":
             args, label = ["--serial"], "serial"
         else:
@@ -531,8 +534,11 @@ def parse_variants(text, ncpu):
             env["MEMC_LOAD_INFLATE"] = "zlib"
             label += "-zlib"
         if m.group(4):
-            args += ["--verify", m.group(5)]
-            label += " verify " + m.group(5)
+            args += ["--protocol", m.group(4)[1:]]
+            label += " " + m.group(4)[1:]
+        if m.group(5):
+            args += ["--verify", m.group(6)]
+            label += " verify " + m.group(6)
         specs.append(dict(name=name, label=label, kind="memc_load", args=args, env=env))
     if not specs:
         raise ValueError("no variants")
@@ -650,6 +656,42 @@ def table(summary, has_baseline, baseline_label):
     return "\n".join(lines + [fmt(r) for r in body])
 
 
+def targets(by):
+    """The speed targets, checked on the -w N variant (plain, else the first
+    -w variant): its loader CPU against igzip's, its servers' CPU against the
+    same variant's with --protocol text, its wall time against gzip's, and
+    the largest process's peak RSS. Lines of text; empty without the needed
+    variants."""
+    lines = []
+    pick = by.get("wN") or next((s for n, s in by.items()
+                                 if s["kind"] == "memc_load" and n.startswith("w")
+                                 and "-" not in n), None)
+    if pick is None:
+        return lines
+
+    def verdict(ok):
+        return "met" if ok else "MISSED"
+    name = pick["label"]
+    if "igzip" in by:
+        r = pick["median_cpu"] / by["igzip"]["median_cpu"]
+        lines.append("loader CPU per record <= 1.5x igzip -dc's: %s %.2fx (%s)"
+                     % (name, r, verdict(r <= 1.5)))
+    text = by.get(pick["variant"] + "-text")
+    if text and text["median_server_cpu"] > 0:
+        cut = 1 - pick["median_server_cpu"] / text["median_server_cpu"]
+        lines.append("servers' CPU per record >= 10%% below --protocol text's: %s %.2f s/M, "
+                     "text %.2f s/M, %.0f%% below (%s)"
+                     % (name, pick["server_cpu_per_million"], text["server_cpu_per_million"],
+                        100 * cut, verdict(cut >= 0.10)))
+    if "gzip" in by:
+        r = pick["median_wall"] / by["gzip"]["median_wall"]
+        lines.append("wall time <= 0.7x gzip -dc's: %s %.2fx (%s)" % (name, r, verdict(r <= 0.7)))
+    rss = max(s["peak_rss_mb"] for s in by.values() if s["kind"] == "memc_load")
+    lines.append("largest loader process's peak RSS <= 32 MB, any variant: %.1f MB (%s)"
+                 % (rss, verdict(rss <= 32)))
+    return ["Targets (issue 10), on %s:" % name] + ["  " + x for x in lines]
+
+
 def write_csv(path, rows, fields):
     import csv
     with open(path, "w", newline="") as f:
@@ -660,37 +702,50 @@ def write_csv(path, rows, fields):
                             "" if v is None else v) for k, v in r.items()})
 
 
-def plot(out_dir, summary, title, gzip_rate):
+def plot(out_dir, summary, title, by):
+    """bench.png: records/s by variant (left), and the CPU each record costs
+    the loader and the servers, stacked, beside igzip's and gzip's (right)."""
     if not shutil.which("gnuplot"):
         log("gnuplot not found (Debian: apt-get install gnuplot-nox); no bench.png")
         return False
     bars = [s for s in summary if s["kind"] != "inflate"]
     dat = os.path.join(out_dir, "bench.dat")
     with open(dat, "w") as f:
-        f.write("# variant median min max (records/s)\n")
+        f.write("# variant median min max (records/s) loader servers (CPU s per M records)\n")
         for s in bars:
             label = s["label"] + ("" if s["ok"] else " (FAILED)")
-            f.write('"%s" %.1f %.1f %.1f\n' % (label, s["median_rate"], s["min_rate"],
-                                               s["max_rate"]))
+            f.write('"%s" %.1f %.1f %.1f %.4f %.4f\n'
+                    % (label, s["median_rate"], s["min_rate"], s["max_rate"],
+                       s["cpu_per_million"], s["server_cpu_per_million"]))
     terms = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True,
                            text=True).stderr + ""
-    term = ("pngcairo size 1000,560 font 'sans,10'" if "pngcairo" in terms
-            else "png size 1000,560")
+    term = ("pngcairo size 1400,600 font 'sans,10'" if "pngcairo" in terms
+            else "png size 1400,600")
     gp = os.path.join(out_dir, "bench.gp")
     with open(gp, "w") as f:
         f.write("set terminal %s\n" % term)
         f.write("set output '%s'\n" % os.path.join(out_dir, "bench.png"))
-        f.write("set title \"%s\" noenhanced\n" % title.replace('"', "'"))
-        f.write("set ylabel 'records/s (median; bars: min..max)'\n")
+        f.write("set multiplot layout 1,2 title \"%s\" noenhanced\n" % title.replace('"', "'"))
         f.write("set yrange [0:*]\nset grid ytics\nset style fill solid 0.6 border -1\n")
-        f.write("set boxwidth 0.6\nset xtics noenhanced\nset format y '%.0s%c'\n")
-        f.write("set key top left\n")
+        f.write("set boxwidth 0.6\nset xtics noenhanced rotate by -30\nset key top left\n")
+        f.write("set title 'records/s (median; bars: min..max)'\nset format y '%.0s%c'\n")
         plots = ["'%s' using 0:2:xtic(1) with boxes lc rgb '#4a7ab5' title 'records/s'" % dat,
                  "'' using 0:2:3:4 with yerrorbars lc rgb 'black' pt 0 notitle"]
-        if gzip_rate:
+        if "gzip" in by:
             plots.append("%f with lines dt 2 lc rgb '#c03030' title 'gzip -dc alone'"
-                         % gzip_rate)
+                         % by["gzip"]["median_rate"])
         f.write("plot " + ", \\\n     ".join(plots) + "\n")
+        f.write("set title 'CPU s per million records (medians)'\nset format y '%g'\n")
+        f.write("set key below horizontal\n")
+        plots = ["'%s' using 0:($5+$6):xtic(1) with boxes lc rgb '#d9a441' "
+                 "title 'memcached servers'" % dat,
+                 "'' using 0:5 with boxes lc rgb '#4a7ab5' title 'loader'"]
+        for name, color in (("igzip", "#208020"), ("gzip", "#c03030")):
+            if name in by:
+                plots.append("%f with lines dt 2 lc rgb '%s' title '%s alone'"
+                             % (by[name]["cpu_per_million"], color, by[name]["label"]))
+        f.write("plot " + ", \\\n     ".join(plots) + "\n")
+        f.write("unset multiplot\n")
     r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
     if r.returncode:
         log("gnuplot failed: %s" % r.stderr.strip())
@@ -720,9 +775,10 @@ def main():
     ap.add_argument("--bad-rate", type=float, default=0.0,
                     help="fraction of bad lines, passed to generate.py (0)")
     ap.add_argument("--runs", type=int, default=3, help="runs per variant (3)")
-    ap.add_argument("--variants", default="serial,w1,w2,wN,wN-zlib,wN-v0,wN-v0.01,wN-v1",
+    ap.add_argument("--variants", default="serial,w1,wN,wN-text,wN-zlib,wN-v0,wN-v0.01,wN-v1",
                     help="comma-separated: serial, wK, wN (N = online CPUs, here %d), each "
-                         "optionally with -zlib, then -vFRACTION for --verify (default "
+                         "optionally with -zlib, then -text/-meta/-auto for --protocol, then "
+                         "-vFRACTION for --verify (default "
                          "%%(default)s)" % ncpu)
     ap.add_argument("--baseline", default=os.environ.get("BASELINE") or None,
                     help="shell command to compare with (default: $BASELINE)")
@@ -872,6 +928,7 @@ def main():
             text.append("igzip -dc over the same files: median CPU %.2f s; loader CPU / igzip "
                         "CPU: %s" % (ig, ", ".join("%s %.2f" % (s["label"], s["median_cpu"] / ig)
                                                    for s in loaders)))
+        text += targets(by)
         text.append("Data: " + desc)
         text.append("memc_load: %s; %s" % (version_of(ctx.binary, {}), source))
         zv = version_of(ctx.binary, {"MEMC_LOAD_INFLATE": "zlib"})
@@ -900,11 +957,10 @@ def main():
                   ["variant", "label", "runs", "ok_runs", "median_wall", "min_wall",
                    "max_wall", "median_cpu", "cpu_per_million", "median_rate", "min_rate",
                    "max_rate", "speedup_serial", "speedup_baseline", "peak_rss_mb",
-                   "median_server_cpu", "ok", "problems"])
-        gz_rate = records / by["gzip"]["median_wall"] if "gzip" in by else None
+                   "median_server_cpu", "server_cpu_per_million", "ok", "problems"])
         title = "memc_load, %d x %s lines (%s records), %d CPUs: %s" % (
             a.files, "{:,}".format(a.lines), "{:,}".format(records), m["ncpu"], m["model"])
-        if plot(out, summary, title, gz_rate):
+        if plot(out, summary, title, by):
             log("wrote %s" % os.path.join(out, "bench.png"))
         log("wrote bench.txt, bench.csv, summary.csv in %s" % out)
         return 1 if failed else 0
