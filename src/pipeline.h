@@ -11,8 +11,10 @@
  * A server that speaks the meta protocol (memcached 1.6 and later; each new
  * connection is asked with "mn") gets quiet "ms" commands, which it answers
  * only when it does not store one, with an "mn" after each batch, whose MN
- * counts the batch (acks.h): 1,000,000 sets of 300 bytes cost memcached
- * 1.6.18 3.10 CPU seconds so, 3.66 as plain sets. Any other server, and
+ * counts the batch (acks.h). memcached 1.6.18 spent 3.10 CPU seconds on
+ * 1,000,000 sets of 300 bytes so, 3.66 on plain sets; 18% less on a
+ * million generated records (1.89 s against 2.30 s, medians of 7 loads
+ * into 4 servers). Any other server, and
  * text-protocol proxies such as twemproxy, get plain "set" commands, each
  * reply matched in order to its record. --protocol chooses.
  *
