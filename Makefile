@@ -125,11 +125,12 @@ uninstall:
 clean:
 	rm -rf build $(BIN)
 
-# ---- fuzz: libFuzzer over the line parser and packer (tests/fuzz/README) ----
-# `make fuzz` runs for FUZZ_SECONDS over a copy of the committed seed corpus
-# (build/fuzz/corpus-run, which keeps growing until `make clean`) and fails on
-# any crash, leaving the input in build/fuzz/artifacts/. Needs clang with
-# compiler-rt (Debian: clang libclang-rt-14-dev).
+# ---- fuzz: libFuzzer over the line parser and the reply matching (tests/fuzz/README) ----
+# `make fuzz` runs each target over a copy of its committed seed corpus
+# (build/fuzz/corpus-run and corpus-replies-run, which keep growing until
+# `make clean`) for a share of FUZZ_SECONDS, two thirds to the line parser,
+# and fails on any crash, leaving the input in build/fuzz/artifacts/. Needs
+# clang with compiler-rt (Debian: clang libclang-rt-14-dev).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
@@ -139,32 +140,46 @@ FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -I$(GEN) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -g -O1
 FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/pack.c src/mcproto.c $(GEN)/appsinstalled.pb-c.c
+FUZZ_REPLIES_BIN  = $(FUZZ_DIR)/fuzz_replies
+FUZZ_REPLIES_SRCS = tests/fuzz/fuzz_replies.c src/mcproto.c src/window.c src/acks.c src/log.c
+FUZZ_REPLIES_SECONDS = $(shell echo $$(( ($(FUZZ_SECONDS) + 2) / 3 )))
+FUZZ_RECORD_SECONDS  = $(shell echo $$(( $(FUZZ_SECONDS) * 2 / 3 > 0 ? $(FUZZ_SECONDS) * 2 / 3 : 1 )))
 
 .PHONY: fuzz fuzz-build
 
-fuzz-build: $(FUZZ_BIN)
+fuzz-build: $(FUZZ_BIN) $(FUZZ_REPLIES_BIN)
 
 $(FUZZ_BIN): $(FUZZ_SRCS) src/record.h src/pack.h src/mcproto.h src/errkind.h $(GEN)/appsinstalled.pb-c.h
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) \
 		$(shell $(PKG_CONFIG) --libs libprotobuf-c) -lm
 
-fuzz: $(FUZZ_BIN)
-	@mkdir -p $(FUZZ_DIR)/corpus-run $(FUZZ_DIR)/artifacts
-	@cp tests/fuzz/corpus/* $(FUZZ_DIR)/corpus-run/
-	@echo "fuzz: $(FUZZ_BIN) for $(FUZZ_SECONDS) s, log in $(FUZZ_DIR)/fuzz.log"
-	@if $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -print_final_stats=1 \
-		-dict=tests/fuzz/record.dict -artifact_prefix=$(FUZZ_DIR)/artifacts/ \
-		$(FUZZ_DIR)/corpus-run >$(FUZZ_DIR)/fuzz.log 2>&1; then \
+$(FUZZ_REPLIES_BIN): $(FUZZ_REPLIES_SRCS) src/mcproto.h src/window.h src/acks.h src/log.h
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_REPLIES_SRCS)
+
+# $(call fuzz_run,BINARY,SECONDS,CORPUS,RUN-CORPUS,DICTIONARY,LOG): one
+# bounded run, summed up in a line, or the crash shown.
+define fuzz_run
+	@mkdir -p $(4) $(FUZZ_DIR)/artifacts
+	@cp $(3)/* $(4)/
+	@echo "fuzz: $(1) for $(2) s, log in $(6)"
+	@if $(1) -max_total_time=$(2) -max_len=16384 -timeout=10 -print_final_stats=1 \
+		-dict=$(5) -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(4) >$(6) 2>&1; then \
 		awk '/ cov: /{cov=$$0} /number_of_executed_units/{runs=$$2} \
 		/average_exec_per_sec/{eps=$$2} END{sub(/.*cov: /,"",cov); \
 		split(cov,c," "); printf "fuzz: ok, %s runs, %s exec/s, cov %s ft %s corpus %s\n", \
-		runs, eps, c[1], c[3], c[5]}' $(FUZZ_DIR)/fuzz.log; \
+		runs, eps, c[1], c[3], c[5]}' $(6); \
 	else \
-		tail -n 40 $(FUZZ_DIR)/fuzz.log; \
-		echo "fuzz: FAILED, input in $(FUZZ_DIR)/artifacts/, log in $(FUZZ_DIR)/fuzz.log"; \
+		tail -n 40 $(6); \
+		echo "fuzz: FAILED, input in $(FUZZ_DIR)/artifacts/, log in $(6)"; \
 		exit 1; \
 	fi
+endef
+
+fuzz: $(FUZZ_BIN) $(FUZZ_REPLIES_BIN)
+	$(call fuzz_run,$(FUZZ_BIN),$(FUZZ_RECORD_SECONDS),tests/fuzz/corpus,$(FUZZ_DIR)/corpus-run,tests/fuzz/record.dict,$(FUZZ_DIR)/fuzz.log)
+	$(call fuzz_run,$(FUZZ_REPLIES_BIN),$(FUZZ_REPLIES_SECONDS),tests/fuzz/corpus-replies,$(FUZZ_DIR)/corpus-replies-run,tests/fuzz/replies.dict,$(FUZZ_DIR)/fuzz-replies.log)
 # ---- end fuzz ----
 
 # ---- lint: cppcheck, clang-tidy (.clang-tidy), gcc -fanalyzer, file size ----

@@ -23,6 +23,7 @@ enum long_only {
 	OPT_LOCK_WAIT,
 	OPT_NO_LOCK,
 	OPT_VERIFY,
+	OPT_PROTOCOL,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
 	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
 	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
 	{"verify", required_argument, NULL, OPT_VERIFY},
+	{"protocol", required_argument, NULL, OPT_PROTOCOL},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -56,6 +58,13 @@ static const char short_options[] = ":p:w:a:tl:qvhV";
 
 static const char *const default_servers[DEV_TYPES] = {
 	DEFAULT_IDFA_SERVER, DEFAULT_GAID_SERVER, DEFAULT_ADID_SERVER, DEFAULT_DVID_SERVER,
+};
+
+/* --protocol's values, by enum protocol. */
+static const char *const protocol_names[] = {
+	[PROTOCOL_AUTO] = "auto",
+	[PROTOCOL_META] = "meta",
+	[PROTOCOL_TEXT] = "text",
 };
 
 void cli_usage(FILE *out)
@@ -84,6 +93,9 @@ void cli_help(FILE *out)
 	      "      --max-error-rate R  highest acceptable error rate per file (default " CONFIG_STR(DEFAULT_MAX_ERROR_RATE) ")\n"
 	      "      --verify FRACTION   read back this share of each file's records, chosen at\n"
 	      "                          random, and compare (default " CONFIG_STR(DEFAULT_VERIFY) "; 0: none)\n"
+	      "      --protocol P        how the sets speak to memcached: auto (meta when the\n"
+	      "                          server speaks it, else text), meta or text\n"
+	      "                          (default " DEFAULT_PROTOCOL_NAME "; --serial always speaks text)\n"
 	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
@@ -134,6 +146,17 @@ static int parse_fraction(const char *s, double *out)
 	return 0;
 }
 
+/* One of protocol_names. */
+static int parse_protocol(const char *s, enum protocol *out)
+{
+	for (size_t i = 0; i < sizeof(protocol_names) / sizeof(protocol_names[0]); i++)
+		if (strcmp(s, protocol_names[i]) == 0) {
+			*out = (enum protocol)i;
+			return 0;
+		}
+	return -1;
+}
+
 static void set_defaults(struct config *cfg)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -145,6 +168,7 @@ static void set_defaults(struct config *cfg)
 	cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
 	cfg->max_error_rate = DEFAULT_MAX_ERROR_RATE;
 	cfg->verify = DEFAULT_VERIFY;
+	cfg->protocol = DEFAULT_PROTOCOL;
 	for (int t = 0; t < DEV_TYPES; t++)
 		addr_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
 }
@@ -220,6 +244,9 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		case OPT_VERIFY:
 			bad = parse_fraction(optarg, &cfg->verify);
 			break;
+		case OPT_PROTOCOL:
+			bad = parse_protocol(optarg, &cfg->protocol);
+			break;
 		case OPT_DRY:
 			cfg->dry = 1;
 			break;
@@ -279,6 +306,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			snprintf(err, errlen, "invalid value '%s' for --%s", optarg, option_name(opt));
 			return CLI_ERROR;
 		}
+	}
+	/* libmemcached, which --serial uses to set, has no meta protocol. */
+	if (cfg->serial && cfg->protocol == PROTOCOL_META) {
+		snprintf(err, errlen, "--protocol meta does not apply to --serial, which speaks "
+				      "libmemcached's text protocol");
+		return CLI_ERROR;
 	}
 	cfg->files = argv + optind;
 	cfg->nfiles = argc - optind;

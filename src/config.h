@@ -14,6 +14,14 @@
 /* --verify: the share of each file's records read back (measured in
  * README's Performance section). */
 #define DEFAULT_VERIFY 0.001
+/* --protocol: how the pipelined sets speak to memcached (pipeline.h). */
+enum protocol {
+	PROTOCOL_AUTO, /* the meta protocol when the server speaks it, else text */
+	PROTOCOL_META, /* the meta protocol; a server without it fails its records */
+	PROTOCOL_TEXT, /* plain "set", as every memcached and proxy speaks it */
+};
+#define DEFAULT_PROTOCOL PROTOCOL_AUTO
+#define DEFAULT_PROTOCOL_NAME "auto"
 /* Without --lock, the lock file in the inputs' one directory (lock.h). */
 #define DEFAULT_LOCK_NAME ".memc_load.lock"
 #define MAX_LOCK_WAIT 86400
@@ -47,6 +55,7 @@ struct config {
 	int no_lock;            /* --no-lock: no lock at all */
 	int lock_wait;          /* seconds to wait for another run's lock */
 	double verify;          /* share of each file's records to read back */
+	enum protocol protocol; /* of the pipelined sets; --serial speaks libmemcached's */
 	uint64_t verify_seed;   /* chooses the sample: random for each run */
 };
 

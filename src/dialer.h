@@ -1,6 +1,7 @@
 /* dialer.h -- connect to one memcached server and learn which server
  * process answers: the first step of every connection that pipeline.c and
- * verify.c make, so both count restarts and handle proxies alike.
+ * verify.c make, so both count restarts and handle proxies alike; and ask
+ * whether it speaks the meta protocol (pipeline.c's next step).
  *
  * The dial itself goes through a hook: addr_dial in the program, one end
  * of a socketpair with a scripted server in the unit tests. */
@@ -10,6 +11,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "config.h"
 #include "serverid.h"
 
 /* How to connect: returns a connected non-blocking socket that the caller
@@ -45,5 +47,29 @@ int dialer_connect(struct dialer *d, struct server_watch *w, char *err, size_t e
  * in W. 0, DIALER_FAILED or DIALER_NO_STATS; after either of those the
  * caller must close FD. */
 int dialer_probe(struct dialer *d, int fd, struct server_watch *w, char *err, size_t errlen);
+
+/* What dialer_meta returns besides DIALER_FAILED. DIALER_META: the server
+ * speaks the meta protocol. DIALER_TEXT: it answered "mn" with an error
+ * line, as memcached before 1.6 does ("ERROR"): FD goes on in the text
+ * protocol. DIALER_NO_META: it closed the connection (twemproxy does on a
+ * command it does not know) or answered what no memcached would: close FD
+ * and connect again for the text protocol, no attempt spent. */
+#define DIALER_META	1
+#define DIALER_TEXT	0
+#define DIALER_NO_META (-3)
+
+/* Ask the server at FD (connected, nothing in flight) whether it speaks
+ * the meta protocol: send "mn", expect "MN". WHY says what it answered
+ * instead, or why the connection failed. */
+int dialer_meta(struct dialer *d, int fd, char *why, size_t whylen);
+
+/* Which protocol the new connection FD is to speak, as WANT (--protocol)
+ * says, asking the server with dialer_meta when WANT and *ASK allow; the
+ * choice is logged (debug). DIALER_META or DIALER_TEXT; DIALER_NO_META
+ * (with *ASK now off: the server is not asked again) or DIALER_FAILED
+ * (with the reason in WHY; with --protocol meta, a server without it is
+ * a failed connection, and an error is logged) after FD was closed. */
+int dialer_protocol(struct dialer *d, int fd, enum protocol want, int *ask, char *why,
+		    size_t whylen);
 
 #endif

@@ -1,4 +1,5 @@
-/* mcproto.c -- the memcached text protocol's set command and its replies. */
+/* mcproto.c -- memcached's set commands, plain and meta, its get command,
+ * and their replies. */
 #include <string.h>
 
 #include "mcproto.h"
@@ -43,11 +44,21 @@ size_t mcproto_encode_set(char *buf, const char *key, size_t keylen, const uint8
 
 const char *mcproto_set_key(const char *cmd, size_t len, size_t *keylen)
 {
-	const char *key = cmd + 4; /* after "set " */
-	const char *end = len > 4 ? memchr(key, ' ', len - 4) : NULL;
+	const char *sp = memchr(cmd, ' ', len); /* after "set" or "ms" */
+	const char *key = sp != NULL ? sp + 1 : cmd + len;
+	const char *end = memchr(key, ' ', len - (size_t)(key - cmd));
 
 	*keylen = end ? (size_t)(end - key) : 0;
 	return key;
+}
+
+const uint8_t *mcproto_set_value(const char *cmd, size_t len, size_t *valuelen)
+{
+	const char *nl = memchr(cmd, '\n', len);
+	size_t head = nl != NULL ? (size_t)(nl - cmd) + 1 : len;
+
+	*valuelen = len - head >= 2 ? len - head - 2 : 0;
+	return (const uint8_t *)cmd + head;
 }
 
 size_t mcproto_next_line(const char *buf, size_t len, const char **line, size_t *linelen)
@@ -225,4 +236,86 @@ enum mcproto_get_reply mcproto_parse_get(const char *buf, size_t len, struct mcp
 		return MCPROTO_GET_FAILED;
 	*used = 0;
 	return MCPROTO_GET_GARBAGE;
+}
+
+size_t mcproto_encode_ms(char *buf, const char *key, size_t keylen, const uint8_t *value,
+			 size_t valuelen, uint32_t opaque, int quiet)
+{
+	char *w = buf;
+
+	w = append(w, "ms ", 3);
+	w = append(w, key, keylen);
+	w = append(w, " ", 1);
+	w = append_decimal(w, valuelen);
+	w = append(w, " O", 2);
+	w = append_decimal(w, opaque);
+	if (quiet)
+		w = append(w, " q", 2);
+	w = append(w, "\r\n", 2);
+	w = append(w, value, valuelen);
+	w = append(w, "\r\n", 2);
+	return (size_t)(w - buf);
+}
+
+/* The flags after a meta reply's code: " F1 F2 ...", each a single space
+ * and a token, as memcached writes them. The O flag's number into *OPAQUE.
+ * 0, or -1 when malformed. */
+static int meta_flags(const char *s, size_t len, long *opaque)
+{
+	const char *end = s + len;
+	uint64_t v;
+
+	while (s < end) {
+		if (*s != ' ' || s + 1 == end || s[1] == ' ')
+			return -1;
+		s++;
+		const char *sp = memchr(s, ' ', (size_t)(end - s));
+		const char *e = sp != NULL ? sp : end;
+		if (*s == 'O') {
+			if (*opaque >= 0 || number(s + 1, (size_t)(e - s - 1),
+						   (uint64_t)MCPROTO_OPAQUE_MAX, &v) < 0)
+				return -1;
+			*opaque = (long)v;
+		}
+		s = e;
+	}
+	return 0;
+}
+
+enum mcproto_meta mcproto_classify_meta(const char *line, size_t len, long *opaque)
+{
+	static const char *const not_stored[] = {"NS", "EX", "NF"};
+	enum mcproto_meta kind = MCPROTO_META_GARBAGE;
+
+	*opaque = -1;
+	if (len == 2 && memcmp(line, "MN", 2) == 0)
+		return MCPROTO_META_NOOP;
+	if (len >= 2 && (len == 2 || line[2] == ' ')) {
+		if (memcmp(line, "HD", 2) == 0)
+			kind = MCPROTO_META_STORED;
+		for (size_t i = 0; i < sizeof(not_stored) / sizeof(not_stored[0]); i++)
+			if (memcmp(line, not_stored[i], 2) == 0)
+				kind = MCPROTO_META_REJECTED;
+		if (kind != MCPROTO_META_GARBAGE) {
+			if (meta_flags(line + 2, len - 2, opaque) == 0)
+				return kind;
+			*opaque = -1;
+			return MCPROTO_META_GARBAGE;
+		}
+	}
+	/* The error lines are the text protocol's. */
+	switch (mcproto_classify(line, len)) {
+	case MCPROTO_TOO_LARGE:
+		return MCPROTO_META_TOO_LARGE;
+	case MCPROTO_BUSY:
+		return MCPROTO_META_BUSY;
+	case MCPROTO_RESYNC:
+		return MCPROTO_META_RESYNC;
+	case MCPROTO_REJECTED:
+		/* NOT_STORED and the like answer a plain set, never an ms. */
+		return is_word(line, len, "SERVER_ERROR") ? MCPROTO_META_FAILED
+							  : MCPROTO_META_GARBAGE;
+	default:
+		return MCPROTO_META_GARBAGE;
+	}
 }

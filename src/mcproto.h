@@ -1,8 +1,9 @@
-/* mcproto.h -- memcached's text protocol as bytes: encode a set or a get,
- * split and classify replies. No I/O: pipeline.c and verify.c do the
- * sending, the waiting and the retries, and decide what to do with each
- * kind of reply. The format is memcached's doc/protocol.txt, "Storage
- * commands" and "Retrieval command". */
+/* mcproto.h -- memcached's text protocol as bytes: encode a set (plain, or
+ * the meta protocol's "ms") or a get, split and classify replies. No I/O:
+ * pipeline.c, acks.c and verify.c do the sending, the waiting and the
+ * retries, and decide what to do with each kind of reply. The format is
+ * memcached's doc/protocol.txt, "Storage commands", "Retrieval command",
+ * "Meta Set" and "Meta No-Op". */
 #ifndef MEMC_LOAD_MCPROTO_H
 #define MEMC_LOAD_MCPROTO_H
 
@@ -19,9 +20,14 @@
 size_t mcproto_encode_set(char *buf, const char *key, size_t keylen, const uint8_t *value,
 			  size_t valuelen);
 
-/* The key of a set command that mcproto_encode_set wrote at CMD (LEN
- * bytes); its length in *KEYLEN. For messages about a record. */
+/* The key of a set or ms command that mcproto_encode_set or
+ * mcproto_encode_ms wrote at CMD (LEN bytes); its length in *KEYLEN. For
+ * messages about a record. */
 const char *mcproto_set_key(const char *cmd, size_t len, size_t *keylen);
+
+/* The value of such a command, its length in *VALUELEN: with the key, what
+ * it takes to encode the record again for a server of another protocol. */
+const uint8_t *mcproto_set_value(const char *cmd, size_t len, size_t *valuelen);
 
 /* The first complete reply line in BUF (LEN bytes): its text, without the
  * "\r\n" or "\n", in *LINE and *LINELEN. Returns the bytes it takes in BUF,
@@ -42,6 +48,48 @@ enum mcproto_reply {
 };
 
 enum mcproto_reply mcproto_classify(const char *line, size_t len);
+
+/* ---- the meta protocol's set ----
+ *
+ * Every "ms" carries an opaque token (O<n>) that the server copies into its
+ * HD, NS, EX and NF replies, so a reply names its record even when the ones
+ * before it were suppressed by the quiet flag (q: no HD on success). Error
+ * lines (SERVER_ERROR, CLIENT_ERROR, ERROR) carry no token: memcached writes
+ * them without looking at the flags (proto_text.c, process_mset_command). */
+
+/* Most bytes an "ms" command for a KEYLEN-byte key and a VALUELEN-byte
+ * value takes: "ms " KEY " " LEN " O" OPAQUE " q\r\n" VALUE "\r\n". */
+#define MCPROTO_MS_MAX(keylen, valuelen) (3 + (keylen) + 1 + 20 + 2 + 10 + 2 + 2 + (valuelen) + 2)
+
+/* The no-op: its reply, MN, says every command before it was processed. */
+#define MCPROTO_MN     "mn\r\n"
+#define MCPROTO_MN_LEN 4
+
+/* Write "ms KEY LEN O<OPAQUE>\r\nVALUE\r\n", with " q" before the first
+ * "\r\n" when QUIET, at BUF (room for MCPROTO_MS_MAX bytes). No flags, no
+ * expiry: what "set KEY 0 0 LEN" stores. The key must be valid (record.c
+ * has checked it). Returns the bytes written. */
+size_t mcproto_encode_ms(char *buf, const char *key, size_t keylen, const uint8_t *value,
+			 size_t valuelen, uint32_t opaque, int quiet);
+
+/* What a reply line to "ms" or "mn" says. */
+enum mcproto_meta {
+	MCPROTO_META_STORED,    /* HD */
+	MCPROTO_META_REJECTED,  /* NS, EX, NF: answered, not stored */
+	MCPROTO_META_NOOP,      /* MN: the answer to "mn" */
+	MCPROTO_META_TOO_LARGE, /* "SERVER_ERROR object too large for cache" */
+	MCPROTO_META_FAILED,    /* any other SERVER_ERROR: not stored */
+	MCPROTO_META_RESYNC,    /* ERROR, CLIENT_ERROR ...: a command was misread */
+	MCPROTO_META_BUSY,      /* "ERROR Too many open connections": refused, it closes */
+	MCPROTO_META_GARBAGE,   /* anything else, an O flag that is no number of ours too */
+};
+
+/* The largest opaque number mcproto_classify_meta reads back. */
+#define MCPROTO_OPAQUE_MAX 999999999L
+
+/* Classify LINE (LEN bytes, without its "\r\n"). *OPAQUE is the number in
+ * the O flag of an HD, NS, EX or NF line, else -1 (none there). */
+enum mcproto_meta mcproto_classify_meta(const char *line, size_t len, long *opaque);
 
 /* memcached's longest key. */
 #define MCPROTO_KEY_MAX 250

@@ -1,4 +1,5 @@
-/* pipeline.c -- memcached's text protocol, pipelined, with exact counts. */
+/* pipeline.c -- sets pipelined on one connection, with exact counts:
+ * connecting, choosing the protocol, sending, reading, the retry rule. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -7,17 +8,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "acks.h"
 #include "backoff.h"
 #include "dialer.h"
 #include "log.h"
 #include "mcproto.h"
 #include "pipeline.h"
+#include "window.h"
 
-/* At most this many records, or bytes, unacknowledged on one connection:
- * enough to keep the server busy (4096 was no faster here), small enough to
- * keep a worker small. nutcracker 0.5.0 stalled with 4096 sets in flight
- * from one client and ran at full speed with 1024. */
-#define MAX_IN_FLIGHT 1024
+/* At most this many bytes unacknowledged on one connection (and at most
+ * WINDOW_RECORDS records). */
 #define MAX_OUT_BYTES (1024 * 1024)
 /* Queued bytes worth a write() without waiting for more. */
 #define SEND_CHUNK (64 * 1024)
@@ -31,18 +31,17 @@ struct pipeline {
 	int down;     /* gave up: every further record fails at once */
 	int failures; /* connection failures since the last reply */
 
-	/* Commands of every unacknowledged record, oldest first, from out[base]. */
-	char *out;
-	size_t base, len, cap;
-	size_t sent; /* bytes of out written on this connection */
+	enum protocol protocol; /* --protocol */
+	int ask_meta;  /* ask new connections "mn": off once a server closed on it */
+	int meta;      /* the last connection spoke the meta protocol */
+	int loud_left; /* records still to send answered, after an error in a quiet batch */
 
-	/* The length in out of each unacknowledged record, as a ring. */
-	uint32_t *lens;
-	size_t head, count;
+	struct window *w; /* every record not counted yet */
 
 	char in[IN_CAP];
 	size_t in_len;
 
+	struct ack_counts acks;
 	struct pipeline_stats stats;
 };
 
@@ -52,10 +51,8 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 
 	if (p == NULL)
 		return NULL;
-	p->lens = malloc(MAX_IN_FLIGHT * sizeof(*p->lens));
-	p->cap = MAX_OUT_BYTES;
-	p->out = malloc(p->cap);
-	if (p->lens == NULL || p->out == NULL) {
+	p->w = window_new();
+	if (p->w == NULL) {
 		pipeline_free(p);
 		return NULL;
 	}
@@ -64,6 +61,7 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 	p->dl.timeout_ms = timeout_ms;
 	p->attempts = attempts;
 	p->fd = -1;
+	pipeline_protocol(p, PROTOCOL_AUTO);
 	return p;
 }
 
@@ -73,14 +71,16 @@ void pipeline_free(struct pipeline *p)
 		return;
 	if (p->fd >= 0)
 		close(p->fd);
-	free(p->out);
-	free(p->lens);
+	window_free(p->w);
 	free(p);
 }
 
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	*out = p->stats;
+	out->stored = p->acks.stored;
+	out->rejected = p->acks.rejected;
+	out->too_large = p->acks.too_large;
 }
 
 void pipeline_identify(struct pipeline *p, int on)
@@ -94,15 +94,23 @@ void pipeline_set_dial(struct pipeline *p, dialer_fn *dial, void *ctx)
 	p->dl.ctx = ctx;
 }
 
+void pipeline_protocol(struct pipeline *p, enum protocol protocol)
+{
+	p->protocol = protocol;
+	p->ask_meta = protocol != PROTOCOL_TEXT;
+	/* Records are encoded before the first connection: as it will
+	 * most likely speak, and again if it does not. */
+	p->meta = protocol != PROTOCOL_TEXT;
+}
+
 /* Drop every unacknowledged record as failed: the server is given up. */
 static void give_up(struct pipeline *p, const char *why)
 {
 	log_error("%s: giving up after %d attempts: %s; %zu records in flight and the rest of "
 		  "this server's records fail",
-		  p->dl.addr->spec, p->attempts, why, p->count);
-	p->stats.failed += p->count;
-	p->count = p->head = 0;
-	p->base = p->len = p->sent = 0;
+		  p->dl.addr->spec, p->attempts, why, window_records(p->w));
+	p->stats.failed += window_records(p->w);
+	window_clear(p->w);
 	p->down = 1;
 }
 
@@ -115,7 +123,7 @@ static void drop_connection(struct pipeline *p)
 		p->fd = -1;
 	}
 	p->in_len = 0;
-	p->sent = p->base;
+	window_rewind(p->w);
 }
 
 /* The connection is lost or unusable: drop it, and give up on the server
@@ -130,96 +138,110 @@ static void conn_failed(struct pipeline *p, const char *why)
 	}
 	long backoff = backoff_ms(p->failures);
 	log_warn("%s: %s (attempt %d of %d); retrying %zu records in %ld ms", p->dl.addr->spec, why,
-		 p->failures, p->attempts, p->count, backoff);
+		 p->failures, p->attempts, window_records(p->w), backoff);
 	backoff_sleep(backoff);
 }
 
-/* Connect, and learn who answers. 0 with p->fd set, or -1 after the
- * failure was dealt with: a server that does not answer "stats" (twemproxy
- * closes the connection) is not asked again, and no attempt is spent. */
+/* How a new record is sent on the connection now. */
+static enum window_kind put_kind(struct pipeline *p)
+{
+	if (!p->meta)
+		return WINDOW_SET;
+	if (p->loud_left > 0) {
+		p->loud_left--;
+		return WINDOW_LOUD;
+	}
+	return WINDOW_QUIET;
+}
+
+/* Connect, learn who answers and what it speaks, and make the window speak
+ * it too. 0 with p->fd set, or -1 after the failure was dealt with: a
+ * server that does not answer "stats" (twemproxy closes the connection) is
+ * not asked again, and no attempt is spent. */
 static int connect_server(struct pipeline *p)
 {
 	char why[256];
 	int fd = dialer_connect(&p->dl, &p->stats.server, why, sizeof(why));
 
-	if (fd >= 0) {
-		p->fd = fd;
-		return 0;
+	if (fd < 0) {
+		if (fd == DIALER_NO_STATS)
+			drop_connection(p);
+		else
+			conn_failed(p, why);
+		return -1;
 	}
-	if (fd == DIALER_NO_STATS)
+	switch (dialer_protocol(&p->dl, fd, p->protocol, &p->ask_meta, why, sizeof(why))) {
+	case DIALER_META:
+		p->meta = 1;
+		break;
+	case DIALER_TEXT:
+		p->meta = 0;
+		break;
+	case DIALER_NO_META: /* closed: connect again at once */
 		drop_connection(p);
-	else
+		return -1;
+	default:
 		conn_failed(p, why);
-	return -1;
+		return -1;
+	}
+	enum window_kind kind = !p->meta ? WINDOW_SET : p->loud_left > 0 ? WINDOW_LOUD : WINDOW_QUIET;
+	if (window_recode(p->w, kind) < 0) {
+		close(fd);
+		give_up(p, "out of memory");
+		return -1;
+	}
+	p->fd = fd;
+	window_rewind(p->w);
+	return 0;
 }
 
-/* The oldest record got its reply: drop its bytes. */
-static void ack_oldest(struct pipeline *p)
-{
-	p->base += p->lens[p->head];
-	p->head = (p->head + 1) % MAX_IN_FLIGHT;
-	p->count--;
-	p->failures = 0;
-	if (p->count == 0 && p->sent == p->len)
-		p->base = p->len = p->sent = 0;
-}
-
-/* Log a rejection with the key, read back from the oldest record's command. */
-static void log_rejected(struct pipeline *p, const char *reply, size_t len, uint64_t *count)
-{
-	size_t keylen;
-	const char *key = mcproto_set_key(p->out + p->base, p->lens[p->head], &keylen);
-
-	++*count;
-	log_nth(*count, "%s rejected %.*s: %.*s", p->dl.addr->spec, (int)keylen, key, (int)len,
-		reply);
-}
-
-/* Match every complete reply line to its record. 0, or -1 when the
+/* Match every complete reply line to its records. 0, or -1 when the
  * connection must be dropped (after counting what could be counted). */
 static int parse_replies(struct pipeline *p)
 {
 	const char *line;
 	size_t at = 0, used, len;
+	char why[128];
 
 	while ((used = mcproto_next_line(p->in + at, p->in_len - at, &line, &len)) > 0) {
 		at += used;
-		if (p->count == 0) {
+		if (window_entries(p->w) == 0) {
 			conn_failed(p, "reply without a request");
 			return -1;
 		}
-		switch (mcproto_classify(line, len)) {
-		case MCPROTO_STORED:
-			p->stats.stored++;
-			ack_oldest(p);
+		switch (acks_line(p->w, line, len, &p->acks, p->dl.addr->spec)) {
+		case ACK_OK:
+			p->failures = 0;
 			break;
-		case MCPROTO_REJECTED:
-			log_rejected(p, line, len, &p->stats.rejected);
-			ack_oldest(p);
-			break;
-		case MCPROTO_TOO_LARGE:
-			log_rejected(p, line, len, &p->stats.too_large);
-			ack_oldest(p);
-			break;
-		case MCPROTO_RESYNC:
-			/* The server misread a command: count this one rejected,
-			 * then resynchronize on a fresh connection. That is no
-			 * failure of the server's, so no attempt is spent. */
-			log_rejected(p, line, len, &p->stats.rejected);
-			ack_oldest(p);
+		case ACK_RESYNC:
+			/* The server misread a command: resynchronize on a fresh
+			 * connection. That is no failure of the server's, so no
+			 * attempt is spent. */
+			p->failures = 0;
 			drop_connection(p);
 			return -1;
-		case MCPROTO_BUSY:
+		case ACK_UNKNOWN:
+			/* The records are sent again, each answered, in order:
+			 * a later record of the same key must not be overwritten
+			 * by an earlier one. The run of loud records after it
+			 * keeps a server that rejects many from costing a
+			 * connection per batch. */
+			log_debug("%s: '%.*s' in a quiet batch names no record: sending %zu records "
+				  "again, each answered",
+				  p->dl.addr->spec, len > 60 ? 60 : (int)len, line,
+				  window_records(p->w));
+			p->loud_left = WINDOW_RECORDS;
+			drop_connection(p);
+			return -1;
+		case ACK_BUSY:
 			conn_failed(p, "the server is at its connection limit (ERROR Too many open "
 				       "connections)");
 			return -1;
-		case MCPROTO_GARBAGE: {
-			char why[128];
+		case ACK_GARBAGE:
 			snprintf(why, sizeof(why), "unexpected reply '%.*s'", len > 40 ? 40 : (int)len,
 				 line);
 			conn_failed(p, why);
 			return -1;
-		}
 		}
 	}
 	memmove(p->in, p->in + at, p->in_len - at);
@@ -246,27 +268,36 @@ static int read_arrived(struct pipeline *p)
 }
 
 /* One round of I/O: write what the socket takes, read what has come.
- * With BLOCK, first wait (up to the timeout) until one of them can happen.
- * Returns 0 while the connection is usable, -1 after it was dropped. */
+ * With BLOCK, first end the open quiet batch, so that its MN comes, and
+ * wait (up to the timeout) until one of them can happen. Returns 0 while
+ * the connection is usable, -1 after it was dropped. */
 static int pump(struct pipeline *p, int block)
 {
 	char why[256];
+	size_t unsent;
+	const char *out;
 
 	if (p->fd < 0 && connect_server(p) < 0)
 		return -1;
 	if (block) {
-		short events = POLLIN | (p->sent < p->len ? POLLOUT : 0);
-		int n = addr_wait(p->fd, events, p->dl.timeout_ms);
+		if (window_close_batch(p->w) < 0) {
+			drop_connection(p);
+			give_up(p, "out of memory");
+			return -1;
+		}
+		(void)window_unsent(p->w, &unsent);
+		int n = addr_wait(p->fd, POLLIN | (unsent > 0 ? POLLOUT : 0), p->dl.timeout_ms);
 		if (n == 0) {
 			snprintf(why, sizeof(why), "no reply within %d ms", p->dl.timeout_ms);
 			conn_failed(p, why);
 			return -1;
 		}
 	}
-	if (p->sent < p->len) {
-		ssize_t w = send(p->fd, p->out + p->sent, p->len - p->sent, MSG_NOSIGNAL);
+	out = window_unsent(p->w, &unsent);
+	if (unsent > 0) {
+		ssize_t w = send(p->fd, out, unsent, MSG_NOSIGNAL);
 		if (w > 0) {
-			p->sent += (size_t)w;
+			window_sent(p->w, (size_t)w);
 		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
 			snprintf(why, sizeof(why), "send: %s", strerror(errno));
 			/* A server that answered and then closed: what it said still
@@ -293,58 +324,32 @@ static int pump(struct pipeline *p, int block)
 	return 0;
 }
 
-/* Make room for NEED more bytes of commands. 0, or -1 when out of memory. */
-static int reserve(struct pipeline *p, size_t need)
-{
-	if (p->len + need <= p->cap)
-		return 0;
-	if (p->base > 0) {
-		memmove(p->out, p->out + p->base, p->len - p->base);
-		p->len -= p->base;
-		p->sent -= p->base;
-		p->base = 0;
-	}
-	if (p->len + need <= p->cap)
-		return 0;
-	size_t cap = p->cap;
-	while (cap < p->len + need)
-		cap *= 2;
-	char *out = realloc(p->out, cap);
-	if (out == NULL)
-		return -1;
-	p->out = out;
-	p->cap = cap;
-	return 0;
-}
-
 void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint8_t *value,
 		  size_t valuelen)
 {
+	size_t unsent;
+
 	/* Keep what is in flight bounded, whatever the server's speed. */
-	while (!p->down && (p->count == MAX_IN_FLIGHT || p->len - p->base >= MAX_OUT_BYTES))
+	while (!p->down && (window_records(p->w) == WINDOW_RECORDS ||
+			    window_bytes(p->w) >= MAX_OUT_BYTES))
 		pump(p, 1);
 	if (p->down) {
 		p->stats.failed++;
 		return;
 	}
-
-	if (reserve(p, MCPROTO_SET_MAX(keylen, valuelen)) < 0) {
+	if (window_put(p->w, put_kind(p), key, keylen, value, valuelen) < 0) {
 		log_error("%s: out of memory queueing a record", p->dl.addr->spec);
 		p->stats.failed++;
 		return;
 	}
-	size_t n = mcproto_encode_set(p->out + p->len, key, keylen, value, valuelen);
-	p->len += n;
-	p->lens[(p->head + p->count) % MAX_IN_FLIGHT] = (uint32_t)n;
-	p->count++;
-
-	if (p->len - p->sent >= SEND_CHUNK)
+	(void)window_unsent(p->w, &unsent);
+	if (unsent >= SEND_CHUNK)
 		pump(p, 0);
 }
 
 void pipeline_flush(struct pipeline *p)
 {
-	while (!p->down && p->count > 0)
+	while (!p->down && window_entries(p->w) > 0)
 		pump(p, 1);
 }
 
@@ -353,7 +358,7 @@ void pipeline_finish(struct pipeline *p)
 	char why[256];
 
 	pipeline_flush(p);
-	log_nth_total(p->dl.addr->spec, "rejected", p->stats.rejected + p->stats.too_large);
+	log_nth_total(p->dl.addr->spec, "rejected", p->acks.rejected + p->acks.too_large);
 	while (!p->down && p->dl.identify && p->stats.server.have_id) {
 		if (p->fd < 0) {
 			if (connect_server(p) == 0)

@@ -121,6 +121,7 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen)
 				snprintf(err, errlen, "out of memory");
 				goto fail;
 			}
+			pipeline_protocol(d->pl[i], cfg->protocol);
 		}
 	}
 	return sink;

@@ -1,7 +1,8 @@
 """A scriptable stand-in for memcached: enough of the text protocol's set
-and stats commands to test what the loader does when a server drops the
-connection, rejects records, or answers nonsense. Real memcached cannot be
-made to do these on cue. Listens on 127.0.0.1 only."""
+and stats commands, and of the meta protocol's ms and mn, to test what the
+loader does when a server drops the connection, rejects records, answers
+nonsense, or does not speak meta. Real memcached cannot be made to do these
+on cue. Listens on 127.0.0.1 only."""
 
 import os
 import re
@@ -65,15 +66,31 @@ class _Listener:
                 % (os.getpid(), now - self._started, now)).encode()
 
 
+# The meta protocol's codes for the text protocol's replies to a set.
+META_CODES = {"STORED": "HD", "NOT_STORED": "NS", "EXISTS": "EX", "NOT_FOUND": "NF"}
+MS = re.compile(rb"ms (\S+) (\d+) O(\d+)( q)?")
+
+
 class FakeMemcached(_Listener):
     """policy(conn_no, seq, key) -> "STORED", "SERVER_ERROR ...", "DROP" (close
     the connection before answering) or any other bytes to send as the reply.
-    conn_no counts connections from 1; seq counts sets on that connection."""
+    conn_no counts connections from 1; seq counts sets on that connection.
 
-    def __init__(self, policy):
+    meta says what the server does with the meta protocol: "error" answers
+    "mn" with ERROR, as memcached before 1.6 does; "close" closes the
+    connection on it, as twemproxy does; "meta" speaks it: "mn" is answered
+    MN, and "ms KEY LEN O<token> [q]" as a set, the policy's word turned into
+    its meta code with the token (HD, NS, EX, NF; HD is not sent for a quiet
+    one), any other reply sent as it is. A callable gets the connection
+    number and returns one of those. .sets_as counts records by how they came:
+    "set", "ms" or "ms q"."""
+
+    def __init__(self, policy, meta="error"):
         self.policy = policy
+        self.meta = meta if callable(meta) else (lambda conn: meta)
         self.store = {}
         self.replies = {}  # reply word -> how many were sent
+        self.sets_as = {}
         super().__init__()
 
     def _serve(self, conn, number):
@@ -85,6 +102,7 @@ class FakeMemcached(_Listener):
     def _converse(self, conn, number):
         buf = b""
         seq = 0
+        meta = self.meta(number)
         with conn:
             while True:
                 while b"\r\n" not in buf:
@@ -99,11 +117,24 @@ class FakeMemcached(_Listener):
                 if line.startswith(b"get "):
                     conn.sendall(self.get_reply(line))
                     continue
-                words = line.split()
-                if len(words) != 5 or words[0] != b"set":
+                if line == b"mn" and meta != "meta":
+                    if meta == "close":
+                        conn.shutdown(socket.SHUT_RDWR)
+                        return
                     conn.sendall(b"ERROR\r\n")
                     continue
-                size = int(words[4])
+                if line == b"mn":
+                    conn.sendall(b"MN\r\n")
+                    continue
+                words = line.split()
+                m = MS.fullmatch(line) if meta == "meta" else None
+                if m:
+                    key, size, how = m.group(1), int(m.group(2)), "ms q" if m.group(4) else "ms"
+                elif len(words) == 5 and words[0] == b"set":
+                    key, size, how = words[1], int(words[4]), "set"
+                else:
+                    conn.sendall(b"ERROR\r\n")
+                    continue
                 while len(buf) < size + 2:
                     data = conn.recv(65536)
                     if not data:
@@ -111,41 +142,54 @@ class FakeMemcached(_Listener):
                     buf += data
                 value, buf = buf[:size], buf[size + 2:]
                 seq += 1
-                reply = self.policy(number, seq, words[1])
+                reply = self.policy(number, seq, key)
                 if reply == "DROP":
                     conn.shutdown(socket.SHUT_RDWR)
                     return
                 with self.lock:
                     if reply == "STORED":
-                        self.store[words[1]] = value
+                        self.store[key] = value
                     word = reply.split()[0] if reply.split() else reply
                     self.replies[word] = self.replies.get(word, 0) + 1
+                    self.sets_as[how] = self.sets_as.get(how, 0) + 1
+                if m and word in META_CODES and reply == word:
+                    if how == "ms q" and word == "STORED":
+                        continue
+                    reply = "%s O%s" % (META_CODES[word], m.group(3).decode())
                 conn.sendall(reply.encode() + b"\r\n")
 
 
 class StrictMemcached(_Listener):
     """A validating stand-in for memcached that checks every byte on the wire.
 
-    The only command allowed is exactly
+    The only commands allowed are exactly
 
         set <key> 0 0 <len>\\r\\n<len bytes>\\r\\n
+        ms <key> <len> O<token>\\r\\n<len bytes>\\r\\n   (or with " q" after the token)
+        mn\\r\\n
 
     with a key of 1 to 250 bytes, each 0x21..0x7e or 0x80..0xff (no space,
-    no control byte), and <len> a plain decimal number, plus `quit\\r\\n`
-    (libmemcached says it before closing; counted in .quits, and the server
-    closes the connection as memcached does). Anything else is a
-    protocol violation: it is recorded in .violations (the raw command line,
-    cut to 200 bytes) and answered ERROR, as memcached would, and the server
-    reads on from the next "\\r\\n". A good set is stored in .store (the last
-    value per key) and answered STORED."""
+    no control byte), <len> and <token> plain decimal numbers, plus
+    `quit\\r\\n` (libmemcached says it before closing; counted in .quits, and
+    the server closes the connection as memcached does). With meta=False,
+    ms is a violation and mn is answered ERROR (memcached before 1.6), which
+    is no violation: the loader asks each connection once (.probes).
+    Anything else is a protocol violation: it is recorded in .violations
+    (the raw command line, cut to 200 bytes) and answered ERROR, as memcached
+    would, and the server reads on from the next "\\r\\n". A good set is
+    stored in .store (the last value per key) and answered STORED (an ms: HD
+    with its token, nothing when quiet; mn: MN)."""
 
     COMMAND = re.compile(rb"set ([\x21-\x7e\x80-\xff]{1,250}) 0 0 (0|[1-9][0-9]{0,8})")
+    META = re.compile(rb"ms ([\x21-\x7e\x80-\xff]{1,250}) (0|[1-9][0-9]{0,8}) O(0|[1-9][0-9]{0,8})( q)?")
     GET = re.compile(rb"get( [\x21-\x7e\x80-\xff]{1,250})+")
 
-    def __init__(self):
+    def __init__(self, meta=True):
+        self.meta = meta
         self.store = {}
         self.sets = 0
         self.quits = 0
+        self.probes = 0
         self.violations = []
         super().__init__()
 
@@ -186,7 +230,12 @@ class StrictMemcached(_Listener):
                 if self.GET.fullmatch(line):
                     conn.sendall(self.get_reply(line))
                     continue
-                m = self.COMMAND.fullmatch(line)
+                if line == b"mn":
+                    with self.lock:
+                        self.probes += not self.meta
+                    conn.sendall(b"MN\r\n" if self.meta else b"ERROR\r\n")
+                    continue
+                m = self.COMMAND.fullmatch(line) or (self.meta and self.META.fullmatch(line))
                 if not m:
                     self._violation(conn, line)
                     continue
@@ -205,4 +254,7 @@ class StrictMemcached(_Listener):
                 with self.lock:
                     self.store[m.group(1)] = value
                     self.sets += 1
-                conn.sendall(b"STORED\r\n")
+                if line.startswith(b"set "):
+                    conn.sendall(b"STORED\r\n")
+                elif not m.group(4):
+                    conn.sendall(b"HD O" + m.group(3) + b"\r\n")

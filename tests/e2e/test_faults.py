@@ -257,7 +257,8 @@ def test_evictions_during_a_load_are_reported(mc, tmp_path, own_server, mode):
 # -- a memcached that rejects writes ----------------------------------------
 
 
-@pytest.mark.parametrize("mode", [["-w", "2"], ["--serial"]], ids=["w2", "serial"])
+@pytest.mark.parametrize("mode", [["-w", "2"], ["-w", "2", "--protocol", "text"], ["--serial"]],
+                         ids=["w2-meta", "w2-text", "serial"])
 def test_server_out_of_memory_rejections_are_counted_exactly(mc, tmp_path, own_server, mode):
     """-M -m 2: memcached refuses new items once its 2 MB are used instead of
     evicting (SERVER_ERROR out of memory). Each refused record is a
@@ -337,7 +338,8 @@ def test_server_at_its_connection_limit_is_retried_not_rejected(mc, tmp_path, ow
     assert len(small.get_many(keys)) == 3000
 
 
-@pytest.mark.parametrize("mode", [["-w", "1"], ["--serial"]], ids=["w1", "serial"])
+@pytest.mark.parametrize("mode", [["-w", "1"], ["-w", "1", "--protocol", "text"], ["--serial"]],
+                         ids=["w1-meta", "w1-text", "serial"])
 @pytest.mark.parametrize("quiet", [[], ["-q"]], ids=["normal", "quiet"])
 def test_rejections_do_not_flood_the_log(mc, tmp_path, own_server, mode, quiet):
     """A server out of memory rejects most of a file (measured: 212,630

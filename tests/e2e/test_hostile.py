@@ -135,12 +135,16 @@ def by_type(m):
     return out
 
 
-@pytest.mark.parametrize("mode", [["-w", "1"], ["--serial"]], ids=["pipelined", "serial"])
-def test_nothing_malformed_reaches_the_wire(tmp_path, hostile_data, decode, mode):
+@pytest.mark.parametrize("mode, meta", [(["-w", "1"], True), (["-w", "1"], False),
+                                        (["--serial"], False)],
+                         ids=["pipelined-meta", "pipelined-text", "serial"])
+def test_nothing_malformed_reaches_the_wire(tmp_path, hostile_data, decode, mode, meta):
+    """Servers that speak meta get ms and mn (--protocol auto), the others
+    plain sets after one mn answered ERROR; every byte is checked."""
     blob, m = hostile_data
     path = tmp_path / NAME
     path.write_bytes(blob)
-    servers = {t: StrictMemcached() for t in TYPES}
+    servers = {t: StrictMemcached(meta=meta) for t in TYPES}
     try:
         opts = []
         for t in TYPES:
@@ -160,6 +164,8 @@ def test_nothing_malformed_reaches_the_wire(tmp_path, hostile_data, decode, mode
         assert set(s.store) == set(want[t]), "%s: missing %r, unexpected %r" % (
             t, sorted(set(want[t]) - set(s.store))[:5], sorted(set(s.store) - set(want[t]))[:5])
         assert s.sets == len(want[t]), "%s: %d sets for %d records" % (t, s.sets, len(want[t]))
+        if mode != ["--serial"]:  # asked once per connection of the sets
+            assert (s.probes == 0) if meta else (1 <= s.probes <= s.connections), (t, s.probes)
         for key, rec in want[t].items():
             assert decode(s.store[key]) == (rec.apps, rec.lat, rec.lon), key[:60]
 
@@ -214,6 +220,14 @@ def test_the_strict_server_catches_malformed_commands():
         b"set a 0 0 2\r\nxyz\r\n",  # data longer than announced
         b"set a 0 0 1\nx\r\n",  # bare LF ends the command
         b"flush_all\r\n",
+        b"ms a 1\r\nx\r\n",  # no opaque token
+        b"ms a 1 q\r\nx\r\n",
+        b"ms a 1 O1 q k\r\nx\r\n",  # a flag the loader never sends
+        b"ms a 1 q O1\r\nx\r\n",  # flags in another order
+        b"ms a 01 O1\r\nx\r\n",
+        b"ms a 1 O01\r\nx\r\n",
+        b"ms  a 1 O1\r\nx\r\n",
+        b"mn \r\n",
     ]
     server = StrictMemcached()
     port = int(server.addr.rsplit(":", 1)[1])
@@ -226,7 +240,8 @@ def test_the_strict_server_catches_malformed_commands():
             assert len(server.violations) > before, cmd
         before = len(server.violations)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(b"set ok\xff 0 0 3\r\nabc\r\nset e 0 0 0\r\n\r\nquit\r\n")
+            s.sendall(b"set ok\xff 0 0 3\r\nabc\r\nset e 0 0 0\r\n\r\n"
+                      b"ms q 2 O7 q\r\nxy\r\nms l 1 O8\r\nz\r\nmn\r\nquit\r\n")
             got = b""
             while True:
                 chunk = s.recv(4096)
@@ -235,6 +250,7 @@ def test_the_strict_server_catches_malformed_commands():
                 got += chunk
     finally:
         server.close()
-    assert got == b"STORED\r\nSTORED\r\n"
+    assert got == b"STORED\r\nSTORED\r\nHD O8\r\nMN\r\n"
     assert len(server.violations) == before
-    assert server.store == {b"ok\xff": b"abc", b"e": b""} and server.quits == 1
+    assert server.store == {b"ok\xff": b"abc", b"e": b"", b"q": b"xy", b"l": b"z"}
+    assert server.quits == 1

@@ -86,7 +86,8 @@ def test_concatenated_gzip_members_are_all_read(mc, decode, tmp_path):
     assert dot(path).exists()
 
 
-@pytest.mark.parametrize("mode", [[], ["--serial"]], ids=["pipelined", "serial"])
+@pytest.mark.parametrize("mode", [["--protocol", "meta"], ["--protocol", "text"], ["--serial"]],
+                         ids=["meta", "text", "serial"])
 def test_value_too_large_for_the_server_is_a_record_error(mc, small_server, tmp_path, mode):
     """"SERVER_ERROR object too large for cache" can never turn into STORED:
     the record counts as too_large, like a bad line, and does not keep its
@@ -106,16 +107,29 @@ def test_value_too_large_for_the_server_is_a_record_error(mc, small_server, tmp_
     assert res.renamed() == [str(path)], res  # ...but nothing a rerun could fix
 
 
-def test_a_few_values_too_large_are_within_the_error_rate(mc, small_server, tmp_path):
+@pytest.mark.parametrize("protocol", ["meta", "text"])
+def test_a_few_values_too_large_are_within_the_error_rate(mc, small_server, tmp_path, protocol):
+    """In the meta protocol the refusal names no record: the batches it came
+    in are sent again, answered, and exactly the big ones are counted."""
     big = ",".join(["4000000000"] * 400)
-    first = write_gz(tmp_path / "20170101000000.tsv.gz",
-                     ["idfa\tok-%d\t1\t2\t3" % i for i in range(1000)]
-                     + ["idfa\tbig-%d\t1\t2\t%s" % (i, big) for i in range(5)])
+    lines = ["idfa\tok-%d\t1\t2\t3" % i for i in range(1000)]
+    for i in range(5):  # in different batches, one of them the last
+        lines.insert(150 * i + 100 + i, "idfa\tbig-%d\t1\t2\t%s" % (i, big))
+    lines.append("idfa\tbig-5\t1\t2\t%s" % big)
+    first = write_gz(tmp_path / "20170101000000.tsv.gz", lines)
     later = write_gz(tmp_path / "20170101000100.tsv.gz", ["gaid\tlater\t1\t2\t3"])
-    res = run(mc.opts(idfa=small_server.addr) + [str(first), str(later)])
+    res = run(mc.opts(idfa=small_server.addr) + ["--protocol", protocol, "-v", str(first),
+                                                  str(later)])
     assert res.rc == 0, res
     assert res.renamed() == [str(first), str(later)], res
-    assert res.finished(first)["kinds"] == {"too_large": 5}
+    f = res.finished(first)
+    assert (f["processed"], f["kinds"]) == (1000, {"too_large": 6}), res
+    assert small_server.keys() == {b"idfa:ok-%d" % i for i in range(1000)}
+    named = {m.group(1) for m in map(re.compile(
+        r"\] W \S+ rejected idfa:(big-\d): SERVER_ERROR object too large for cache$").search,
+        res.lines) if m}
+    assert named == {"big-%d" % i for i in range(5)}, res  # the first five, then a count
+    assert res.grep(r"rejected 6 records of this file in all"), res
 
 
 def test_file_whose_loaded_name_cannot_exist_is_refused_up_front(mc, tmp_path):

@@ -50,6 +50,7 @@ static void defaults(void **state)
 	assert_null(cfg.lock_path);
 	assert_false(cfg.no_lock);
 	assert_int_equal(cfg.lock_wait, 0);
+	assert_int_equal(cfg.protocol, PROTOCOL_AUTO);
 }
 
 static void every_option(void **state)
@@ -118,6 +119,33 @@ static void original_long_names(void **state)
 	assert_true(cfg.self_test);
 	assert_int_equal(PARSE(&cfg, "--workers=3"), CLI_RUN);
 	assert_int_equal(cfg.workers, 3);
+}
+
+static void protocol_option(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--protocol", "meta"), CLI_RUN);
+	assert_int_equal(cfg.protocol, PROTOCOL_META);
+	assert_int_equal(PARSE(&cfg, "--protocol=text"), CLI_RUN);
+	assert_int_equal(cfg.protocol, PROTOCOL_TEXT);
+	assert_int_equal(PARSE(&cfg, "--protocol", "meta", "--protocol", "auto"), CLI_RUN);
+	assert_int_equal(cfg.protocol, PROTOCOL_AUTO);
+	/* The help's default is the default. */
+	assert_int_equal(PARSE(&cfg, "--protocol", DEFAULT_PROTOCOL_NAME), CLI_RUN);
+	assert_int_equal(cfg.protocol, DEFAULT_PROTOCOL);
+	assert_int_equal(PARSE(&cfg, "--protocol", "binary"), CLI_ERROR);
+	assert_string_equal(err, "invalid value 'binary' for --protocol");
+	assert_int_equal(PARSE(&cfg, "--protocol", "Meta"), CLI_ERROR);
+	assert_int_equal(PARSE(&cfg, "--protocol", ""), CLI_ERROR);
+	assert_int_equal(PARSE(&cfg, "--protocol"), CLI_ERROR);
+	/* libmemcached, behind --serial, speaks text only. */
+	assert_int_equal(PARSE(&cfg, "--serial", "--protocol", "text"), CLI_RUN);
+	assert_int_equal(PARSE(&cfg, "--serial", "--protocol", "auto"), CLI_RUN);
+	assert_int_equal(PARSE(&cfg, "--protocol", "meta", "--serial"), CLI_ERROR);
+	assert_string_equal(err, "--protocol meta does not apply to --serial, which speaks "
+				 "libmemcached's text protocol");
 }
 
 static void lock_options(void **state)
@@ -213,6 +241,7 @@ int main(void)
 		cmocka_unit_test(defaults),         cmocka_unit_test(every_option),
 		cmocka_unit_test(server_pools),
 		cmocka_unit_test(original_long_names), cmocka_unit_test(help_and_version),
+		cmocka_unit_test(protocol_option),
 		cmocka_unit_test(lock_options),
 		cmocka_unit_test(bad_values),
 	};

@@ -1,5 +1,6 @@
-/* test_mcproto.c -- the set and get commands byte for byte, every kind of
- * reply line, and the replies to a get element by element. */
+/* test_mcproto.c -- the set, ms and get commands byte for byte, every kind
+ * of reply line, plain and meta, and the replies to a get element by
+ * element. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,6 +228,169 @@ static void classify_garbage(void **state)
 	expect_reply("END", MCPROTO_GARBAGE);
 	expect_reply(" STORED", MCPROTO_GARBAGE);
 	expect_reply("error", MCPROTO_GARBAGE);
+}
+
+/* ---- the meta protocol: ms, mn and their replies ---- */
+
+/* Encode KEY and VALUE as ms and compare with the command built the slow
+ * way, in a buffer of exactly MCPROTO_MS_MAX bytes plus a guard; the key
+ * and the value read back from it are the record's. */
+static void check_ms(const char *key, const uint8_t *value, size_t valuelen, uint32_t opaque,
+		     int quiet)
+{
+	size_t keylen = strlen(key), max = MCPROTO_MS_MAX(keylen, valuelen);
+	char *buf = malloc(max + GUARD), *want = malloc(max);
+	char head[512];
+	size_t n, wantlen, klen, vlen;
+
+	assert_non_null(buf);
+	assert_non_null(want);
+	memset(buf, 0xA5, max + GUARD);
+	int headlen = snprintf(head, sizeof(head), "ms %s %zu O%u%s\r\n", key, valuelen,
+			       (unsigned)opaque, quiet ? " q" : "");
+	assert_true(headlen > 0 && (size_t)headlen < sizeof(head));
+	memcpy(want, head, (size_t)headlen);
+	if (valuelen > 0)
+		memcpy(want + headlen, value, valuelen);
+	memcpy(want + (size_t)headlen + valuelen, "\r\n", 2);
+	wantlen = (size_t)headlen + valuelen + 2;
+
+	n = mcproto_encode_ms(buf, key, keylen, value, valuelen, opaque, quiet);
+	assert_true(n <= max);
+	assert_int_equal(n, wantlen);
+	assert_memory_equal(buf, want, wantlen);
+	for (size_t i = n; i < max + GUARD; i++)
+		if ((unsigned char)buf[i] != 0xA5)
+			fail_msg("byte %zu past the %zu-byte command was written", i, n);
+
+	const char *k = mcproto_set_key(buf, n, &klen);
+	assert_int_equal(klen, keylen);
+	assert_memory_equal(k, key, keylen);
+	const uint8_t *v = mcproto_set_value(buf, n, &vlen);
+	assert_int_equal(vlen, valuelen);
+	assert_ptr_equal(v, (const uint8_t *)buf + headlen);
+	free(want);
+	free(buf);
+}
+
+static void ms_simple(void **state)
+{
+	char buf[MCPROTO_MS_MAX(9, 5)];
+	const char quiet[] = "ms idfa:abcd 5 O17 q\r\nhello\r\n";
+	const char loud[] = "ms idfa:abcd 5 O0\r\nhello\r\n";
+
+	(void)state;
+	assert_int_equal(mcproto_encode_ms(buf, "idfa:abcd", 9, (const uint8_t *)"hello", 5, 17, 1),
+			 sizeof(quiet) - 1);
+	assert_memory_equal(buf, quiet, sizeof(quiet) - 1);
+	assert_int_equal(mcproto_encode_ms(buf, "idfa:abcd", 9, (const uint8_t *)"hello", 5, 0, 0),
+			 sizeof(loud) - 1);
+	assert_memory_equal(buf, loud, sizeof(loud) - 1);
+	assert_memory_equal(MCPROTO_MN, "mn\r\n", MCPROTO_MN_LEN);
+}
+
+/* Binary values, every length where a number gains a digit, the longest
+ * key and the largest opaque token still fit the bound. */
+static void ms_bounds(void **state)
+{
+	const size_t lens[] = {0, 1, 9, 10, 99, 100, 999, 1000, 100000};
+	const uint32_t opaques[] = {0, 9, 10, 2048, UINT32_MAX};
+	uint8_t *value = malloc(100000);
+	char key[MCPROTO_KEY_MAX + 1];
+
+	(void)state;
+	assert_non_null(value);
+	for (size_t i = 0; i < 100000; i++)
+		value[i] = (uint8_t)(i * 131 + 7);
+	memcpy(value, "\r\nmn\r\n\0", 7);
+	memset(key, 'k', MCPROTO_KEY_MAX);
+	key[MCPROTO_KEY_MAX] = '\0';
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		for (size_t j = 0; j < sizeof(opaques) / sizeof(opaques[0]); j++) {
+			check_ms("dvid:1", value, lens[i], opaques[j], (int)(j % 2));
+			check_ms(key, value, lens[i], opaques[j], (int)(j % 2 == 0));
+		}
+	free(value);
+}
+
+/* The key and value of a plain set read back too: a record sent as text
+ * is encoded again as ms for a server that speaks meta. */
+static void set_value_read_back(void **state)
+{
+	char buf[MCPROTO_SET_MAX(6, 4)];
+	size_t n = mcproto_encode_set(buf, "gaid:x", 6, (const uint8_t *)"a\r\nb", 4), vlen;
+
+	(void)state;
+	const uint8_t *v = mcproto_set_value(buf, n, &vlen);
+	assert_int_equal(vlen, 4);
+	assert_memory_equal(v, "a\r\nb", 4);
+}
+
+static void expect_meta(const char *line, enum mcproto_meta want, long want_opaque)
+{
+	long opaque = 12345;
+	enum mcproto_meta got = mcproto_classify_meta(line, strlen(line), &opaque);
+
+	if (got != want || opaque != want_opaque)
+		fail_msg("'%s' classified %d with opaque %ld, expected %d with %ld", line, (int)got,
+			 opaque, (int)want, want_opaque);
+}
+
+static void meta_codes(void **state)
+{
+	(void)state;
+	expect_meta("HD", MCPROTO_META_STORED, -1);
+	expect_meta("HD O7", MCPROTO_META_STORED, 7);
+	expect_meta("NS O0", MCPROTO_META_REJECTED, 0);
+	expect_meta("EX O2048", MCPROTO_META_REJECTED, 2048);
+	expect_meta("NF O12", MCPROTO_META_REJECTED, 12);
+	expect_meta("NS", MCPROTO_META_REJECTED, -1);
+	expect_meta("MN", MCPROTO_META_NOOP, -1);
+	/* Flags the server may add around the token are passed over. */
+	expect_meta("HD kidfa:x O5 c123", MCPROTO_META_STORED, 5);
+	expect_meta("NS k O999999999", MCPROTO_META_REJECTED, 999999999);
+}
+
+static void meta_errors(void **state)
+{
+	(void)state;
+	expect_meta("SERVER_ERROR object too large for cache", MCPROTO_META_TOO_LARGE, -1);
+	expect_meta("SERVER_ERROR out of memory storing object", MCPROTO_META_FAILED, -1);
+	expect_meta("SERVER_ERROR", MCPROTO_META_FAILED, -1);
+	expect_meta("CLIENT_ERROR bad data chunk", MCPROTO_META_RESYNC, -1);
+	expect_meta("ERROR", MCPROTO_META_RESYNC, -1);
+	expect_meta("ERROR Too many open connections", MCPROTO_META_BUSY, -1);
+}
+
+static void meta_garbage(void **state)
+{
+	(void)state;
+	/* The text protocol's answers to a set are no answer to an ms. */
+	expect_meta("STORED", MCPROTO_META_GARBAGE, -1);
+	expect_meta("NOT_STORED", MCPROTO_META_GARBAGE, -1);
+	expect_meta("EXISTS", MCPROTO_META_GARBAGE, -1);
+	expect_meta("MN O1", MCPROTO_META_GARBAGE, -1);
+	expect_meta("MN ", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HDX", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD ", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD  O1", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD O1 ", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD O", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD O-1", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD Ox", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD O1x", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD O1000000000", MCPROTO_META_GARBAGE, -1);
+	expect_meta("HD O1 O2", MCPROTO_META_GARBAGE, -1);
+	expect_meta("EN", MCPROTO_META_GARBAGE, -1);
+	expect_meta("VA 1 O1", MCPROTO_META_GARBAGE, -1);
+	expect_meta("hd O1", MCPROTO_META_GARBAGE, -1);
+	expect_meta("H", MCPROTO_META_GARBAGE, -1);
+	expect_meta("", MCPROTO_META_GARBAGE, -1);
+	/* The length counts, not a NUL. */
+	long opaque;
+	assert_int_equal(mcproto_classify_meta("HD O12", 5, &opaque), MCPROTO_META_STORED);
+	assert_int_equal(opaque, 1);
+	assert_int_equal(mcproto_classify_meta("MN\0", 3, &opaque), MCPROTO_META_GARBAGE);
 }
 
 /* ---- get: the command, and the replies element by element ---- */
@@ -481,6 +645,12 @@ int main(void)
 		cmocka_unit_test(classify_resync),
 		cmocka_unit_test(classify_busy),
 		cmocka_unit_test(classify_garbage),
+		cmocka_unit_test(ms_simple),
+		cmocka_unit_test(ms_bounds),
+		cmocka_unit_test(set_value_read_back),
+		cmocka_unit_test(meta_codes),
+		cmocka_unit_test(meta_errors),
+		cmocka_unit_test(meta_garbage),
 		cmocka_unit_test(get_one_key),
 		cmocka_unit_test(get_key_bound),
 		cmocka_unit_test(get_byte_bound),

@@ -1,6 +1,7 @@
 /* test_pipeline.c -- pipelined sets over a socketpair with a scripted
  * server: every record counted once, whatever the server answers, however
- * it splits its replies and whenever it hangs up. */
+ * it splits its replies and whenever it hangs up; in the text protocol and
+ * in the meta protocol, and when a server speaks one and then the other. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +14,10 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "peer.h"
 #include "pipeline.h"
+#include "window.h"
 
 /* More than pipeline.c's MAX_IN_FLIGHT (1024), so puts wait for replies. */
 #define MANY	  3000
@@ -29,6 +32,9 @@ static const char PEER_CLOSE[] = "";
 
 static const char STORED[] = "STORED\r\n";
 
+/* How a record was sent, as noted by the server. */
+enum sent_as { AS_SET, AS_LOUD, AS_QUIET };
+
 struct peer;
 
 /* The server's end of connection number k (1 for the first dial). */
@@ -39,7 +45,10 @@ struct conn {
 	struct peer_thread thread;
 	int *keys; /* key number of every record received, in order */
 	size_t nkeys, capkeys;
-	int bad; /* commands that were not the expected bytes */
+	int *as; /* how each was sent: enum sent_as */
+	size_t nas, capas;
+	int mns;   /* "mn" commands, the probe among them */
+	int bad;   /* commands that were not the expected bytes */
 };
 
 struct peer {
@@ -48,6 +57,10 @@ struct peer {
 	int at;		/* a record number the script acts on */
 	size_t chunk;	/* bytes per write of replies; 0: all at once */
 	useconds_t gap; /* pause between those writes */
+	/* What connection K speaks: speaks[K - 1], or the last letter for
+	 * later ones. 'M': meta and text; 'T': text, "mn" is answered ERROR;
+	 * 'C': text, and a first "mn" closes the connection. NULL: 'T'. */
+	const char *speaks;
 	int refuse;	/* every dial fails */
 	int sndbuf;	/* SO_SNDBUF of the pipeline's end, when not 0 */
 	int dials;
@@ -78,32 +91,122 @@ static int conn_send(struct conn *c, const char *buf, size_t len)
 	return peer_send(c->fd, buf, len, c->peer->chunk, c->peer->gap);
 }
 
-/* One "set kN 0 0 LEN\r\nVALUE\r\n" at BUF: its size, 0 when incomplete,
- * -1 when it is not what the pipeline should have sent. */
-static long parse_set(const char *buf, size_t len, int *key)
+/* One command at BUF. */
+struct cmd {
+	int mn;           /* "mn"; else a record: */
+	int key;          /* kN */
+	enum sent_as as;  /* "set kN 0 0 LEN", or "ms kN LEN OT" with or without " q" */
+	long token;       /* T */
+};
+
+/* One command at BUF: "set kN 0 0 LEN\r\nVALUE\r\n", "ms kN LEN OT[ q]\r\n
+ * VALUE\r\n" or "mn\r\n". Its size, 0 when incomplete, -1 when it is not
+ * what the pipeline should have sent. */
+static long parse_cmd(const char *buf, size_t len, struct cmd *cmd)
 {
 	const char *eol = memchr(buf, '\n', len);
 	uint8_t want[VALUE_MAX];
+	unsigned long vlen;
 	char *end;
+	long k;
 
 	if (eol == NULL)
 		return len > 200 ? -1 : 0;
 	size_t head = (size_t)(eol - buf) + 1;
-	if (len < 6 || memcmp(buf, "set k", 5) != 0 || eol[-1] != '\r')
+	if (eol == buf || eol[-1] != '\r')
 		return -1;
-	long k = strtol(buf + 5, &end, 10);
-	if (k < 0 || k > 1000000 || strncmp(end, " 0 0 ", 5) != 0)
+	memset(cmd, 0, sizeof(*cmd));
+	if (head == 4 && memcmp(buf, "mn", 2) == 0) {
+		cmd->mn = 1;
+		return 4;
+	}
+	if (len >= 5 && memcmp(buf, "set k", 5) == 0) {
+		k = strtol(buf + 5, &end, 10);
+		if (strncmp(end, " 0 0 ", 5) != 0)
+			return -1;
+		vlen = strtoul(end + 5, &end, 10);
+		cmd->as = AS_SET;
+	} else if (len >= 4 && memcmp(buf, "ms k", 4) == 0) {
+		k = strtol(buf + 4, &end, 10);
+		if (*end != ' ')
+			return -1;
+		vlen = strtoul(end + 1, &end, 10);
+		if (strncmp(end, " O", 2) != 0)
+			return -1;
+		cmd->token = strtol(end + 2, &end, 10);
+		cmd->as = AS_LOUD;
+		if (strncmp(end, " q", 2) == 0) {
+			cmd->as = AS_QUIET;
+			end += 2;
+		}
+	} else {
 		return -1;
-	unsigned long vlen = strtoul(end + 5, &end, 10);
-	if (end != eol - 1 || vlen > VALUE_MAX)
+	}
+	if (k < 0 || k > 1000000 || end != eol - 1 || vlen > VALUE_MAX)
 		return -1;
 	if (len < head + vlen + 2)
 		return 0;
 	if (vlen != value_for((int)k, want) || memcmp(buf + head, want, vlen) != 0 ||
 	    memcmp(buf + head + vlen, "\r\n", 2) != 0)
 		return -1;
-	*key = (int)k;
+	cmd->key = (int)k;
 	return (long)(head + vlen + 2);
+}
+
+/* What connection C speaks: 'M', 'T' or 'C' (struct peer). */
+static char speaks(const struct conn *c)
+{
+	const char *s = c->peer->speaks;
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0)
+		return 'T';
+	return s[(size_t)c->k - 1 < n ? (size_t)c->k - 1 : n - 1];
+}
+
+/* The script's reply ACT, in text-protocol words, as a meta server says it
+ * to a loud or quiet ms with token TOKEN: HD (nothing when quiet), NS, EX,
+ * NF with the token; error lines as they are. */
+static const char *meta_reply(const char *act, const struct cmd *cmd, char *buf, size_t cap)
+{
+	static const char *const words[][2] = {
+		{STORED, "HD"}, {"NOT_STORED\r\n", "NS"}, {"EXISTS\r\n", "EX"}, {"NOT_FOUND\r\n", "NF"},
+	};
+	static const char nothing[] = "";
+
+	if (act == PEER_SILENT || act == PEER_CLOSE)
+		return act;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strcmp(act, words[i][0]) != 0)
+			continue;
+		if (cmd->as == AS_QUIET && i == 0)
+			return nothing;
+		snprintf(buf, cap, "%s O%ld\r\n", words[i][1], cmd->token);
+		return buf;
+	}
+	return act;
+}
+
+/* What connection C answers to CMD, a command it takes: NULL to hang up at
+ * once, PEER_CLOSE after the replies before it, else the reply (in BUF). */
+static const char *answer(struct conn *c, const struct cmd *cmd, char *buf, size_t cap)
+{
+	char kind = speaks(c);
+
+	if (cmd->mn) {
+		int first = c->mns++ == 0 && c->nkeys == 0;
+		if (kind == 'M')
+			return "MN\r\n";
+		if (!first)
+			c->bad++; /* a text server is asked once */
+		return kind == 'C' && first ? NULL : "ERROR\r\n";
+	}
+	if (cmd->as != AS_SET && kind != 'M')
+		c->bad++;
+	const char *act = c->peer->reply(c->peer, c->k, c->nkeys, cmd->key);
+	peer_note(&c->keys, &c->nkeys, &c->capkeys, cmd->key);
+	peer_note(&c->as, &c->nas, &c->capas, (int)cmd->as);
+	return cmd->as == AS_SET ? act : meta_reply(act, cmd, buf, cap);
 }
 
 /* The server: read commands until EOF, answer each as the script says. */
@@ -122,12 +225,14 @@ static void *serve(void *arg)
 
 		size_t at = 0, out_len = 0;
 		const char *act = NULL;
+		char reply[64];
+		struct cmd cmd;
 		long used;
-		int key;
-		while ((used = parse_set(in + at, in_len - at, &key)) > 0) {
+		while ((used = parse_cmd(in + at, in_len - at, &cmd)) > 0) {
 			at += (size_t)used;
-			act = c->peer->reply(c->peer, c->k, c->nkeys, key);
-			peer_note(&c->keys, &c->nkeys, &c->capkeys, key);
+			act = answer(c, &cmd, reply, sizeof(reply));
+			if (act == NULL)
+				goto out;
 			if (act == PEER_CLOSE) {
 				/* Let the pipeline send what the socket takes and
 				 * wait in poll(2); then do as a TCP server closing
@@ -202,19 +307,28 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	finish(f);
-	for (int i = 0; i < MAX_CONN; i++)
+	for (int i = 0; i < MAX_CONN; i++) {
 		free(f->peer.conn[i].keys);
+		free(f->peer.conn[i].as);
+	}
 	free(f);
 	return 0;
 }
 
-static struct pipeline *start(struct fixture *f, int timeout_ms, int attempts)
+static struct pipeline *start_protocol(struct fixture *f, int timeout_ms, int attempts,
+				       enum protocol protocol)
 {
 	f->p = pipeline_new(&addr, timeout_ms, attempts);
 	assert_non_null(f->p);
 	pipeline_set_dial(f->p, dial, &f->peer);
-	pipeline_identify(f->p, 0); /* the scripted peers speak only "set" */
+	pipeline_identify(f->p, 0); /* the scripted peers do not answer "stats" */
+	pipeline_protocol(f->p, protocol);
 	return f->p;
+}
+
+static struct pipeline *start(struct fixture *f, int timeout_ms, int attempts)
+{
+	return start_protocol(f, timeout_ms, attempts, PROTOCOL_TEXT);
 }
 
 static void put_range(struct pipeline *p, int from, int to)
@@ -510,6 +624,349 @@ static void no_reply_times_out(void **state)
 	assert_received(f, 2, 0, 50);
 }
 
+/* ---- the meta protocol ---- */
+
+static char log_path[64];
+
+/* Log everything, debug lines too, into a file of the test's own. */
+static void capture_log(void)
+{
+	char err[256];
+
+	snprintf(log_path, sizeof(log_path), "/tmp/test_pipeline.XXXXXX");
+	int fd = mkstemp(log_path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_open(log_path, LEVEL_DEBUG, err, sizeof(err)), 0);
+}
+
+/* What was logged since capture_log; logging goes back to stderr. Free it. */
+static char *captured(void)
+{
+	char err[256];
+	FILE *fp = fopen(log_path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	log_close();
+	assert_int_equal(log_open(NULL, LEVEL_INFO, err, sizeof(err)), 0);
+	assert_non_null(fp);
+	assert_non_null(buf);
+	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	unlink(log_path);
+	return buf;
+}
+
+/* Lines of LOG that hold WHAT. */
+static int count_in(const char *log, const char *what)
+{
+	int n = 0;
+
+	for (const char *at = log; (at = strstr(at, what)) != NULL; at += strlen(what))
+		n++;
+	return n;
+}
+
+/* Connection K sent the records from its I-th on as AS. */
+static void assert_sent_as(const struct fixture *f, int k, size_t from, size_t to, enum sent_as as)
+{
+	const struct conn *c = &f->peer.conn[k - 1];
+
+	for (size_t i = from; i < to && i < c->nas; i++)
+		if (c->as[i] != (int)as)
+			fail_msg("connection %d sent record %zu (k%d) as %d, not %d", k, i, c->keys[i],
+				 c->as[i], (int)as);
+}
+
+static void meta_plain(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *p = start_protocol(f, 5000, 3, PROTOCOL_AUTO);
+
+	capture_log();
+	f->peer.speaks = "M";
+	f->peer.reply = all_stored;
+	put_range(p, 0, MANY);
+	pipeline_flush(p);
+	char *log = captured();
+	assert_counts(p, MANY, 0, 0);
+	finish(f);
+	assert_int_equal(f->peer.dials, 1);
+	assert_received(f, 1, 0, MANY);
+	assert_sent_as(f, 1, 0, MANY, AS_QUIET);
+	/* The probe, and one after each batch at most WINDOW_BATCH long. */
+	assert_true(f->peer.conn[0].mns >= 1 + MANY / WINDOW_BATCH);
+	assert_int_equal(count_in(log, "D peer: meta protocol\n"), 1);
+	free(log);
+}
+
+static const char *not_stored_reply(int key)
+{
+	if (key % 7 == 3)
+		return "NOT_STORED\r\n";
+	if (key % 13 == 6)
+		return "EXISTS\r\n";
+	if (key % 17 == 8)
+		return "NOT_FOUND\r\n";
+	return STORED;
+}
+
+static const char *not_stored(const struct peer *pe, int k, size_t nth, int key)
+{
+	(void)pe;
+	(void)k;
+	(void)nth;
+	return not_stored_reply(key);
+}
+
+/* NS, EX and NF in quiet batches, split anywhere: each names its own
+ * record, and only those are rejected. */
+static void meta_rejections_named(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *p = start_protocol(f, 5000, 3, PROTOCOL_AUTO);
+	uint64_t rejected = 0;
+	char want[64];
+
+	capture_log();
+	f->peer.speaks = "M";
+	f->peer.reply = not_stored;
+	f->peer.chunk = 3;
+	f->peer.gap = 20;
+	put_range(p, 0, MANY);
+	pipeline_flush(p);
+	pipeline_finish(p);
+	char *log = captured();
+	for (int i = 0; i < MANY; i++) {
+		const char *r = not_stored_reply(i);
+		if (r == STORED)
+			continue;
+		rejected++;
+		snprintf(want, sizeof(want), "peer rejected k%d: %s O", i,
+			 r[0] == 'E' ? "EX" : r[4] == 'S' ? "NS" : "NF");
+		if (count_in(log, want) != 1)
+			fail_msg("'%s' logged %d times", want, count_in(log, want));
+	}
+	assert_true(rejected > 500);
+	assert_int_equal(count_in(log, " rejected k"), (int)rejected);
+	assert_counts(p, MANY - rejected, rejected, 0);
+	finish(f);
+	assert_int_equal(f->peer.dials, 1);
+	assert_received(f, 1, 0, MANY);
+	assert_sent_as(f, 1, 0, MANY, AS_QUIET);
+	free(log);
+}
+
+/* k1500 is refused with a SERVER_ERROR, which names no record, on every
+ * connection; k1510 is not stored. */
+static const char *server_error(const struct peer *pe, int k, size_t nth, int key)
+{
+	(void)pe;
+	(void)k;
+	(void)nth;
+	if (key == 1500)
+		return "SERVER_ERROR out of memory storing object\r\n";
+	return key == 1510 ? "NOT_STORED\r\n" : STORED;
+}
+
+/* An error in a quiet batch: the batch is sent again from its first
+ * record, answered, on a new connection (no attempt spent), and each
+ * record is counted from its own reply. */
+static void meta_server_error_in_quiet_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *p = start_protocol(f, 5000, 1, PROTOCOL_AUTO);
+	const int n = 2 * MANY;
+
+	capture_log();
+	f->peer.speaks = "M";
+	f->peer.reply = server_error;
+	put_range(p, 0, n);
+	pipeline_flush(p);
+	char *log = captured();
+	assert_counts(p, (uint64_t)n - 2, 2, 0);
+	finish(f);
+	assert_int_equal(f->peer.dials, 2);
+	const struct conn *c1 = &f->peer.conn[0], *c2 = &f->peer.conn[1];
+	assert_int_equal(c1->bad, 0);
+	assert_true(c1->nkeys > 1500);
+	assert_sent_as(f, 1, 0, c1->nkeys, AS_QUIET);
+	/* The second connection starts with the batch that held k1500. */
+	assert_true(c2->nkeys > 0);
+	int first = c2->keys[0];
+	assert_true(first <= 1500 && first > 1500 - WINDOW_BATCH);
+	assert_received(f, 2, first, n);
+	assert_sent_as(f, 2, 0, (size_t)(1511 - first), AS_LOUD);
+	assert_int_equal(c2->as[c2->nas - 1], AS_QUIET); /* after the loud run */
+	assert_int_equal(count_in(log, "peer rejected k1500: SERVER_ERROR out of memory"), 1);
+	assert_int_equal(count_in(log, "peer rejected k1510: NS O"), 1);
+	assert_int_equal(count_in(log, " rejected k"), 2);
+	assert_int_equal(count_in(log, "in a quiet batch names no record"), 1);
+	free(log);
+}
+
+/* The server hangs up after answering the records before the AT-th: the
+ * batches it answered stay counted; the rest are sent again. */
+static void meta_reset(struct fixture *f, int n, int at, int sndbuf, const char *speaks_as)
+{
+	struct pipeline *p = start_protocol(f, 5000, 2, PROTOCOL_AUTO);
+
+	f->peer.speaks = speaks_as;
+	f->peer.reply = close_at;
+	f->peer.at = at;
+	f->peer.sndbuf = sndbuf;
+	put_range(p, 0, n);
+	pipeline_flush(p);
+	assert_counts(p, (uint64_t)n, 0, 0);
+	finish(f);
+	assert_int_equal(f->peer.dials, 2);
+	const struct conn *c1 = &f->peer.conn[0], *c2 = &f->peer.conn[1];
+	assert_int_equal(c1->bad, 0);
+	assert_true(c1->nkeys > (size_t)at);
+	for (int i = 0; i <= at; i++)
+		assert_int_equal(c1->keys[i], i);
+	/* Text answers each record, a quiet batch only as a whole. */
+	assert_true(c2->nkeys > 0);
+	int first = c2->keys[0];
+	if (speaks_as[0] == 'T')
+		assert_int_equal(first, at);
+	else
+		assert_true(first <= at && first > at - WINDOW_BATCH);
+	assert_received(f, 2, first, n);
+	char second = speaks_as[1] != '\0' ? speaks_as[1] : speaks_as[0];
+	assert_sent_as(f, 2, 0, c2->nas, second == 'M' ? AS_QUIET : AS_SET);
+}
+
+static void meta_reset_in_first_window(void **state)
+{
+	meta_reset(*state, 1000, 400, 0, "M");
+}
+
+static void meta_reset_while_sending(void **state)
+{
+	meta_reset(*state, MANY, 700, 4096, "M");
+}
+
+/* The server behind the address restarted as one without meta: the
+ * records not counted are sent again as plain sets. */
+static void meta_then_text(void **state)
+{
+	meta_reset(*state, MANY, 1000, 0, "MT");
+}
+
+/* ...and the other way round. */
+static void text_then_meta(void **state)
+{
+	meta_reset(*state, MANY, 1000, 0, "TM");
+}
+
+/* A server before memcached 1.6 answers "mn" with ERROR: plain sets on
+ * the same connection. */
+static void text_server_answers_error(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *p = start_protocol(f, 5000, 1, PROTOCOL_AUTO);
+
+	capture_log();
+	f->peer.speaks = "T";
+	f->peer.reply = all_stored;
+	put_range(p, 0, MANY);
+	pipeline_flush(p);
+	char *log = captured();
+	assert_counts(p, MANY, 0, 0);
+	finish(f);
+	assert_int_equal(f->peer.dials, 1);
+	assert_int_equal(f->peer.conn[0].mns, 1);
+	assert_received(f, 1, 0, MANY);
+	assert_sent_as(f, 1, 0, MANY, AS_SET);
+	assert_int_equal(
+	    count_in(log, "D peer: text protocol (the server does not speak meta: ERROR)\n"), 1);
+	free(log);
+}
+
+/* A proxy that closes the connection on "mn": connect again, without
+ * spending an attempt (one is all there is), and send plain sets without
+ * asking again. */
+static void server_closes_on_mn(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *p = start_protocol(f, 5000, 1, PROTOCOL_AUTO);
+
+	capture_log();
+	f->peer.speaks = "C";
+	f->peer.reply = all_stored;
+	put_range(p, 0, MANY);
+	pipeline_flush(p);
+	char *log = captured();
+	assert_counts(p, MANY, 0, 0);
+	finish(f);
+	assert_int_equal(f->peer.dials, 2);
+	assert_int_equal(f->peer.conn[0].mns, 1);
+	assert_int_equal(f->peer.conn[0].nkeys, 0);
+	assert_int_equal(f->peer.conn[1].mns, 0);
+	assert_received(f, 2, 0, MANY);
+	assert_sent_as(f, 2, 0, MANY, AS_SET);
+	assert_int_equal(count_in(log, "peer: text protocol (the server closed the connection on "
+				       "mn)\n"),
+			 1);
+	free(log);
+}
+
+/* --protocol meta and a server without it: each connection fails with a
+ * clear error, and after the attempts the records fail as undelivered. */
+static void forced_meta(struct fixture *f, const char *speaks_as)
+{
+	struct pipeline *p = start_protocol(f, 5000, 2, PROTOCOL_META);
+
+	capture_log();
+	f->peer.speaks = speaks_as;
+	f->peer.reply = all_stored;
+	put_range(p, 0, 50);
+	pipeline_flush(p);
+	put_range(p, 50, 60); /* given up: no dial */
+	pipeline_flush(p);
+	char *log = captured();
+	assert_counts(p, 0, 0, 60);
+	finish(f);
+	assert_int_equal(f->peer.dials, 2);
+	assert_int_equal(f->peer.conn[0].nkeys, 0);
+	assert_int_equal(f->peer.conn[1].nkeys, 0);
+	assert_int_equal(count_in(log, "E peer: the server does not speak the meta protocol ("), 2);
+	/* Twice that, once more in the warning, once in the end. */
+	assert_int_equal(count_in(log, "--protocol meta is given"), 4);
+	assert_int_equal(count_in(log, "E peer: giving up after 2 attempts: the server does not "
+				       "speak the meta protocol"),
+			 1);
+	free(log);
+}
+
+static void forced_meta_vs_error(void **state)
+{
+	forced_meta(*state, "T");
+}
+
+static void forced_meta_vs_close(void **state)
+{
+	forced_meta(*state, "C");
+}
+
+/* --protocol text asks nothing. */
+static void forced_text(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *p = start_protocol(f, 5000, 1, PROTOCOL_TEXT);
+
+	f->peer.speaks = "M";
+	f->peer.reply = all_stored;
+	put_range(p, 0, 300);
+	pipeline_flush(p);
+	assert_counts(p, 300, 0, 0);
+	finish(f);
+	assert_int_equal(f->peer.conn[0].mns, 0);
+	assert_sent_as(f, 1, 0, 300, AS_SET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +982,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dead_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(dead_server_while_putting, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_reply_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(meta_plain, setup, teardown),
+		cmocka_unit_test_setup_teardown(meta_rejections_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(meta_server_error_in_quiet_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(meta_reset_in_first_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(meta_reset_while_sending, setup, teardown),
+		cmocka_unit_test_setup_teardown(meta_then_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(text_then_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(text_server_answers_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(server_closes_on_mn, setup, teardown),
+		cmocka_unit_test_setup_teardown(forced_meta_vs_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(forced_meta_vs_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(forced_text, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
 }

@@ -1,0 +1,130 @@
+/* acks.c -- reply lines matched to the records they answer, and counted. */
+#include "acks.h"
+#include "log.h"
+#include "mcproto.h"
+
+/* The oldest record was answered LINE and not stored: count it in *COUNT,
+ * log it with its key (read back from its command), drop it. */
+static void reject(struct window *w, const char *line, size_t len, uint64_t *count,
+		   const char *spec)
+{
+	size_t cmdlen, keylen;
+	const char *cmd = window_head_cmd(w, &cmdlen);
+	const char *key = mcproto_set_key(cmd, cmdlen, &keylen);
+
+	++*count;
+	log_nth(*count, "%s rejected %.*s: %.*s", spec, (int)keylen, key, (int)len, line);
+	window_pop(w);
+}
+
+/* The oldest N entries are quiet records that were processed without an
+ * error: stored. */
+static void stored(struct window *w, size_t n, struct ack_counts *c)
+{
+	for (size_t i = 0; i < n; i++)
+		window_pop(w);
+	c->stored += n;
+}
+
+/* The reply to a text set, the oldest entry. */
+static enum ack text_reply(struct window *w, const char *line, size_t len, int sent,
+			   struct ack_counts *c, const char *spec)
+{
+	enum mcproto_reply r = mcproto_classify(line, len);
+
+	if (r == MCPROTO_BUSY)
+		return ACK_BUSY;
+	if (!sent)
+		return ACK_GARBAGE;
+	switch (r) {
+	case MCPROTO_STORED:
+		stored(w, 1, c);
+		return ACK_OK;
+	case MCPROTO_REJECTED:
+		reject(w, line, len, &c->rejected, spec);
+		return ACK_OK;
+	case MCPROTO_TOO_LARGE:
+		reject(w, line, len, &c->too_large, spec);
+		return ACK_OK;
+	case MCPROTO_RESYNC:
+		reject(w, line, len, &c->rejected, spec);
+		return ACK_RESYNC;
+	default:
+		return ACK_GARBAGE;
+	}
+}
+
+/* The reply to a loud ms, the oldest entry, in slot SLOT. */
+static enum ack loud_reply(struct window *w, enum mcproto_meta r, long opaque, size_t slot,
+			   const char *line, size_t len, struct ack_counts *c, const char *spec)
+{
+	if (opaque >= 0 && (size_t)opaque != slot)
+		return ACK_GARBAGE;
+	switch (r) {
+	case MCPROTO_META_STORED:
+		stored(w, 1, c);
+		return ACK_OK;
+	case MCPROTO_META_REJECTED:
+	case MCPROTO_META_FAILED:
+		reject(w, line, len, &c->rejected, spec);
+		return ACK_OK;
+	case MCPROTO_META_TOO_LARGE:
+		reject(w, line, len, &c->too_large, spec);
+		return ACK_OK;
+	case MCPROTO_META_RESYNC:
+		reject(w, line, len, &c->rejected, spec);
+		return ACK_RESYNC;
+	default:
+		return ACK_GARBAGE;
+	}
+}
+
+/* A reply while the oldest entry is a quiet record or a mark. */
+static enum ack quiet_reply(struct window *w, enum mcproto_meta r, long opaque,
+			    const char *line, size_t len, struct ack_counts *c, const char *spec)
+{
+	long n;
+
+	switch (r) {
+	case MCPROTO_META_NOOP:
+		if ((n = window_batch_end(w)) < 0)
+			return ACK_GARBAGE;
+		stored(w, (size_t)n, c);
+		window_pop(w); /* the mark */
+		return ACK_OK;
+	case MCPROTO_META_STORED:
+	case MCPROTO_META_REJECTED:
+		if ((n = window_find_quiet(w, opaque)) < 0)
+			return ACK_GARBAGE;
+		stored(w, (size_t)n, c);
+		if (r == MCPROTO_META_STORED)
+			stored(w, 1, c);
+		else
+			reject(w, line, len, &c->rejected, spec);
+		return ACK_OK;
+	case MCPROTO_META_TOO_LARGE:
+	case MCPROTO_META_FAILED:
+	case MCPROTO_META_RESYNC:
+		return ACK_UNKNOWN;
+	default:
+		return ACK_GARBAGE;
+	}
+}
+
+enum ack acks_line(struct window *w, const char *line, size_t len, struct ack_counts *c,
+		   const char *spec)
+{
+	size_t slot;
+	int sent;
+	enum window_kind kind = window_head(w, &slot, &sent);
+	long opaque;
+
+	if (kind == WINDOW_SET)
+		return text_reply(w, line, len, sent, c, spec);
+	enum mcproto_meta r = mcproto_classify_meta(line, len, &opaque);
+	if (r == MCPROTO_META_BUSY)
+		return ACK_BUSY;
+	if (kind == WINDOW_LOUD)
+		return sent ? loud_reply(w, r, opaque, slot, line, len, c, spec) : ACK_GARBAGE;
+	return quiet_reply(w, r, opaque, line, len, c, spec);
+}
