@@ -114,13 +114,19 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) scripts/bench.py --binary ./$(BIN) $(BENCH_ARGS)
 
+# bash-completion 2 looks for completions/memc_load under each of
+# XDG_DATA_DIRS (/usr/local/share:/usr/share), on the first Tab after memc_load.
+COMPLETIONSDIR = $(PREFIX)/share/bash-completion/completions
+
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(COMPLETIONSDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/memc_load
 	install -m 644 man/memc_load.1 $(DESTDIR)$(PREFIX)/share/man/man1/memc_load.1
+	install -m 644 completion/memc_load $(DESTDIR)$(COMPLETIONSDIR)/memc_load
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/memc_load $(DESTDIR)$(PREFIX)/share/man/man1/memc_load.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/memc_load $(DESTDIR)$(PREFIX)/share/man/man1/memc_load.1 \
+		$(DESTDIR)$(COMPLETIONSDIR)/memc_load
 
 clean:
 	rm -rf build $(BIN)

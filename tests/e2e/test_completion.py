@@ -1,6 +1,7 @@
 """completion/memc_load: what bash offers after `memc_load`, with
 bash-completion loaded and in a plain bash; that it knows exactly the options
-of `memc_load --help`."""
+of `memc_load --help`; and that `make install` puts it, the binary and the
+man page where they belong."""
 
 import os
 import pty
@@ -8,6 +9,7 @@ import re
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import time
 
@@ -305,3 +307,64 @@ def test_shellcheck_clean():
     r = subprocess.run(["shellcheck", "--shell=bash", SCRIPT], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
 
+
+# ---- make install ----
+
+def make(target, dest):
+    """`make TARGET DESTDIR=dest PREFIX=/usr`, for the binary under test,
+    which it does not rebuild (-o); not in the environment of an outer make,
+    whose variables (BIN, BUILD) would otherwise reach it through MAKEFLAGS."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "-o", MEMC_LOAD, "BIN=" + MEMC_LOAD,
+                        "DESTDIR=" + str(dest), "PREFIX=/usr", target],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def files_under(root):
+    return {os.path.relpath(os.path.join(d, f), str(root)) for d, _, fs in os.walk(str(root)) for f in fs}
+
+
+@pytest.fixture
+def installed(tmp_path):
+    """DESTDIR after make install PREFIX=/usr."""
+    dest = tmp_path / "root"
+    make("install", dest)
+    return dest
+
+
+def test_make_install_and_uninstall(installed):
+    expected = {
+        "usr/bin/memc_load": (MEMC_LOAD, 0o755),
+        "usr/share/man/man1/memc_load.1": (os.path.join(ROOT, "man", "memc_load.1"), 0o644),
+        "usr/share/bash-completion/completions/memc_load": (SCRIPT, 0o644),
+    }
+    assert files_under(installed) == set(expected)
+    for path, (source, mode) in expected.items():
+        with open(str(installed / path), "rb") as a, open(source, "rb") as b:
+            assert a.read() == b.read(), path
+        assert stat.S_IMODE(os.stat(str(installed / path)).st_mode) == mode, path
+    make("uninstall", installed)
+    assert files_under(installed) == set()
+
+
+@with_lib
+def test_installed_completion_is_where_bash_completion_looks(installed, tmp_path):
+    # What bash-completion does on the first Tab after memc_load: look in
+    # bash-completion/completions under each of XDG_DATA_DIRS (by default
+    # /usr/local/share:/usr/share) and beside bash_completion itself. That
+    # is a copy here, so that only DESTDIR's can be found even on a machine
+    # where a memc_load package is installed.
+    lib = tmp_path / "lib" / "bash_completion"
+    lib.parent.mkdir()
+    shutil.copy(BASH_COMPLETION, str(lib))
+
+    def load(data_dirs):
+        return subprocess.run(["bash", "--norc", "--noprofile", "-c",
+                               'source "$LIB" && __load_completion memc_load && complete -p memc_load'],
+                              env=clean_env(LIB=str(lib), XDG_DATA_DIRS=str(data_dirs), HOME=str(tmp_path)),
+                              capture_output=True, text=True)
+
+    r = load(installed / "usr" / "share")
+    assert r.stdout.strip() == "complete -F _memc_load memc_load", r.stderr
+    assert load(tmp_path / "nothing").returncode != 0
