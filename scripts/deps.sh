@@ -10,12 +10,12 @@ set -eu
 # bench: gnuplot for the plot, isal for igzip (inflate alone, as a floor); lint: cppcheck, clang-tidy; fuzz: clang with
 # its sanitizer and libFuzzer runtime; service: dpkg-dev, debhelper and lintian for
 # the Debian package, python3-prometheus-client to parse --metrics, bash-completion
-# to drive the completion script, systemd for systemd-analyze verify
+# and shellcheck to drive and check the completion script, systemd for systemd-analyze verify
 PACKAGES="gcc make pkg-config zlib1g-dev libmemcached-dev libprotobuf-c-dev
 protobuf-c-compiler libisal-dev memcached libcmocka-dev python3 python3-pytest
 python3-protobuf python3-memcache python3-pylibmc nutcracker protobuf-compiler mandoc gnuplot-nox isal
 valgrind cppcheck clang-tidy clang libclang-rt-14-dev dpkg-dev debhelper lintian
-python3-prometheus-client bash-completion systemd"
+python3-prometheus-client bash-completion systemd shellcheck"
 
 missing=""
 for p in $PACKAGES; do
