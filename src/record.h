@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "errkind.h"
+#include "simd.h"
 
 enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 
@@ -51,6 +52,7 @@ struct record {
 	size_t apps_cap;
 	size_t apps_dropped; /* items that were not decimal uint32 */
 	int coords_dropped;  /* lat/lon fields present but not finite numbers */
+	enum simd simd;      /* vector instructions allowed: simd_choose() */
 };
 
 /* Prepare REC for record_parse. 0, or -1 when out of memory. */
@@ -59,6 +61,13 @@ void record_free(struct record *rec);
 
 /* Parse LINE (LEN bytes, no newline, may contain any byte) into REC. */
 enum line_status record_parse(struct record *rec, const char *line, size_t len);
+
+/* Every rule but the apps field's: fills REC but for its apps, and gives
+ * the apps field as LINE[*APPS_AT, *APPS_END), for a reader of that field
+ * (apps.h). When it says LINE_OK, a tab in that field still makes the line
+ * LINE_ERR_FIELDS. */
+enum line_status record_split(struct record *rec, const char *line, size_t len,
+			      size_t *apps_at, size_t *apps_end);
 
 /* "idfa", ..., or NULL for an out-of-range type. */
 const char *dev_type_name(enum dev_type type);
