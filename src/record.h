@@ -2,7 +2,8 @@
  *
  * A line is dev_type TAB dev_id TAB lat TAB lon TAB apps. The parsed record
  * points into the caller's line, and its apps array is reused from line to
- * line, so parsing allocates nothing in the steady state. */
+ * line, so parsing allocates nothing in the steady state. encode.h applies
+ * the same rules and writes the apps as protobuf instead of this array. */
 #ifndef MEMC_LOAD_RECORD_H
 #define MEMC_LOAD_RECORD_H
 
@@ -63,9 +64,9 @@ void record_free(struct record *rec);
 enum line_status record_parse(struct record *rec, const char *line, size_t len);
 
 /* Every rule but the apps field's: fills REC but for its apps, and gives
- * the apps field as LINE[*APPS_AT, *APPS_END), for a reader of that field
- * (apps.h). When it says LINE_OK, a tab in that field still makes the line
- * LINE_ERR_FIELDS. */
+ * the apps field as LINE[*APPS_AT, *APPS_END), which record_parse and
+ * encode.c read with apps.h. When it says LINE_OK, a tab in that field
+ * still makes the line LINE_ERR_FIELDS. */
 enum line_status record_split(struct record *rec, const char *line, size_t len,
 			      size_t *apps_at, size_t *apps_end);
 
