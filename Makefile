@@ -63,7 +63,7 @@ $(OBJ)/%.o: src/%.c $(GEN)/appsinstalled.pb-c.h
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' -o $@ $< \
-		$(filter $(TEST_PEER),$^) $(LIB_OBJS) $(LDFLAGS) $(LIBS) -lcmocka
+		$(filter $(TEST_PEER) $(TEST_REF),$^) $(LIB_OBJS) $(LDFLAGS) $(LIBS) -lcmocka
 
 # The scripted server behind the tests of connection code (tests/unit/peer.h).
 TEST_PEER  = $(BUILD)/testobj/peer.o
@@ -72,6 +72,14 @@ $(BUILD)/tests/test_pipeline $(BUILD)/tests/test_verify: $(TEST_PEER) tests/unit
 $(TEST_PEER): tests/unit/peer.c tests/unit/peer.h
 	@mkdir -p $(BUILD)/testobj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The line parser as it was, the reference of test_encode and the fuzzer.
+TEST_REF   = $(BUILD)/testobj/record_ref.o
+$(BUILD)/tests/test_encode: $(TEST_REF) tests/unit/record_ref.h
+
+$(TEST_REF): tests/unit/record_ref.c tests/unit/record_ref.h src/record.h
+	@mkdir -p $(BUILD)/testobj
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 
 -include $(OBJS:.o=.d)
 
@@ -94,7 +102,7 @@ check: unit e2e
 
 # Every unit binary runs, so one failure does not hide the others. The
 # parser's tests run again on its portable kernel (see src/simd.h).
-SIMD_NONE_TESTS = test_record test_pack
+SIMD_NONE_TESTS = test_record test_pack test_encode
 unit: $(UNIT_BINS)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || failed=1; done; \
 	for t in $(SIMD_NONE_TESTS); do echo "== MEMC_LOAD_SIMD=none $(BUILD)/tests/$$t"; \
