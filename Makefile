@@ -146,14 +146,15 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_BIN      = $(FUZZ_DIR)/fuzz_record
-FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -I$(GEN) \
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -I$(GEN) \
                 $(shell $(PKG_CONFIG) --cflags libprotobuf-c) $(WARNINGS) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -g -O1
 FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/coord.c src/apps.c src/apps_avx2.c \
-                src/fields_avx2.c src/simd.c src/pack.c src/mcproto.c $(GEN)/appsinstalled.pb-c.c
+                src/fields_avx2.c src/simd.c src/encode.c src/pack.c src/mcproto.c \
+                tests/unit/record_ref.c $(GEN)/appsinstalled.pb-c.c
 FUZZ_HDRS     = src/record.h src/coord.h src/apps.h src/fields.h src/simd.h src/swar.h \
-                src/pack.h src/mcproto.h src/errkind.h
+                src/encode.h src/pack.h src/mcproto.h src/errkind.h tests/unit/record_ref.h
 
 .PHONY: fuzz fuzz-build
 
