@@ -63,7 +63,7 @@ $(OBJ)/%.o: src/%.c $(GEN)/appsinstalled.pb-c.h
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' -o $@ $< \
-		$(filter $(TEST_PEER),$^) $(LIB_OBJS) $(LDFLAGS) $(LIBS) -lcmocka
+		$(filter $(TEST_PEER) $(TEST_REF),$^) $(LIB_OBJS) $(LDFLAGS) $(LIBS) -lcmocka
 
 # The scripted server behind the tests of connection code (tests/unit/peer.h).
 TEST_PEER  = $(BUILD)/testobj/peer.o
@@ -72,6 +72,14 @@ $(BUILD)/tests/test_pipeline $(BUILD)/tests/test_verify: $(TEST_PEER) tests/unit
 $(TEST_PEER): tests/unit/peer.c tests/unit/peer.h
 	@mkdir -p $(BUILD)/testobj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The line parser as it was, the reference of test_encode and the fuzzer.
+TEST_REF   = $(BUILD)/testobj/record_ref.o
+$(BUILD)/tests/test_encode: $(TEST_REF) tests/unit/record_ref.h
+
+$(TEST_REF): tests/unit/record_ref.c tests/unit/record_ref.h src/record.h
+	@mkdir -p $(BUILD)/testobj
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 
 -include $(OBJS:.o=.d)
 
@@ -92,9 +100,13 @@ TEST_FUZZ_SECONDS ?= 30
 
 check: unit e2e
 
-# Every unit binary runs, so one failure does not hide the others.
+# Every unit binary runs, so one failure does not hide the others. The
+# parser's tests run again on its portable kernel (see src/simd.h).
+SIMD_NONE_TESTS = test_record test_pack test_encode
 unit: $(UNIT_BINS)
-	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || failed=1; done; exit $$failed
+	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || failed=1; done; \
+	for t in $(SIMD_NONE_TESTS); do echo "== MEMC_LOAD_SIMD=none $(BUILD)/tests/$$t"; \
+		MEMC_LOAD_SIMD=none $(BUILD)/tests/$$t || failed=1; done; exit $$failed
 
 e2e: $(BIN)
 	MEMC_LOAD=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
@@ -141,11 +153,15 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_BIN      = $(FUZZ_DIR)/fuzz_record
-FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -I$(GEN) \
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -I$(GEN) \
                 $(shell $(PKG_CONFIG) --cflags libprotobuf-c) $(WARNINGS) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -g -O1
-FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/pack.c src/mcproto.c $(GEN)/appsinstalled.pb-c.c
+FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/coord.c src/apps.c src/apps_avx2.c \
+                src/fields_avx2.c src/simd.c src/encode.c src/pack.c src/mcproto.c \
+                tests/unit/record_ref.c $(GEN)/appsinstalled.pb-c.c
+FUZZ_HDRS     = src/record.h src/coord.h src/apps.h src/fields.h src/simd.h src/swar.h \
+                src/encode.h src/pack.h src/mcproto.h src/errkind.h tests/unit/record_ref.h
 FUZZ_REPLIES_BIN  = $(FUZZ_DIR)/fuzz_replies
 FUZZ_REPLIES_SRCS = tests/fuzz/fuzz_replies.c src/mcproto.c src/window.c src/acks.c src/log.c
 FUZZ_REPLIES_SECONDS = $(shell echo $$(( ($(FUZZ_SECONDS) + 2) / 3 )))
@@ -155,7 +171,7 @@ FUZZ_RECORD_SECONDS  = $(shell echo $$(( $(FUZZ_SECONDS) * 2 / 3 > 0 ? $(FUZZ_SE
 
 fuzz-build: $(FUZZ_BIN) $(FUZZ_REPLIES_BIN)
 
-$(FUZZ_BIN): $(FUZZ_SRCS) src/record.h src/pack.h src/mcproto.h src/errkind.h $(GEN)/appsinstalled.pb-c.h
+$(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(GEN)/appsinstalled.pb-c.h
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) \
 		$(shell $(PKG_CONFIG) --libs libprotobuf-c) -lm

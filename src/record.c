@@ -1,10 +1,20 @@
-/* record.c -- the line rules, applied to one line at a time. */
-#include <float.h>
-#include <math.h>
+/* record.c -- the line rules, applied to one line at a time.
+ *
+ * One pass from the left, 8 bytes at a time: the device type is one
+ * look-up, the dev_id is checked for key bytes while its end is looked
+ * for, the coordinates (coord.c) are read while they are checked, and
+ * apps.c reads the rest. With AVX2, fields_avx2.c takes the usual line's
+ * first four fields at once. The rules' order (blank, field count,
+ * dev_type, dev_id, key) matters only when a rule is broken, so that is
+ * when line_error counts the fields. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps.h"
+#include "coord.h"
+#include "fields.h"
 #include "record.h"
+#include "swar.h"
 
 static const char dev_type_names[DEV_TYPES][DEV_TYPE_LEN + 1] = {"idfa", "gaid", "adid",
 								  "dvid"};
@@ -20,22 +30,25 @@ const char *dev_type_name(enum dev_type type)
 
 int dev_type_from_name(const char *name, size_t len)
 {
-	if (len != DEV_TYPE_LEN) /* on every line: no strlen */
-		return -1;
-	for (int t = 0; t < DEV_TYPES; t++)
-		if (memcmp(name, dev_type_names[t], DEV_TYPE_LEN) == 0)
-			return t;
-	return -1;
+	/* The names' first letters differ: one look-up and one compare, with
+	 * no branch on which type a line has, which is as good as random. */
+	static const signed char by_first[256] = {
+		['i'] = DEV_IDFA + 1, ['g'] = DEV_GAID + 1, ['a'] = DEV_ADID + 1, ['d'] = DEV_DVID + 1};
+	_Static_assert(DEV_TYPES == 4, "one entry of by_first per type");
+	int t = len == DEV_TYPE_LEN ? by_first[(unsigned char)name[0]] - 1 : -1;
+
+	return t >= 0 && memcmp(name, dev_type_names[t], DEV_TYPE_LEN) == 0 ? t : -1;
 }
 
 int record_init(struct record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	/* Sized once for the longest line; untouched pages cost no memory. */
-	rec->apps = malloc(MAX_APPS * sizeof(*rec->apps));
+	rec->apps = malloc((MAX_APPS + APPS_ARRAY_SLACK) * sizeof(*rec->apps));
 	if (rec->apps == NULL)
 		return -1;
 	rec->apps_cap = MAX_APPS;
+	rec->simd = simd_choose();
 	return 0;
 }
 
@@ -46,224 +59,134 @@ void record_free(struct record *rec)
 	rec->apps_cap = 0;
 }
 
-static inline int is_digit(char c)
-{
-	return (unsigned char)(c - '0') < 10; /* one comparison */
-}
-
-/* Powers of ten that a double holds exactly. */
-static const double exact_pow10[] = {
-	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
-/* The number in a lat or lon field: strict decimal syntax, [+-] digits
- * [. digits] [e [+-] digits] with at least one mantissa digit; no spaces,
- * hex, "inf" or "nan", which strtod alone would accept. Checked and
- * converted in one pass: when the digits make an integer of at most 2^53
- * and the power of ten is one a double holds exactly, one IEEE division or
- * multiplication rounds correctly (Clinger's fast path), so the result is
- * strtod's; coordinates with 10 decimals always take it. Other numbers go
- * to strtod, which the program never puts in another locale than "C". */
 int record_parse_coord(const char *s, size_t len, double *out)
 {
-	uint64_t m = 0;
-	size_t i = 0;
-	int digits = 0, frac = 0, exp = 0, exp_digits = 0, neg = 0, exp_neg = 0;
+	return coord_parse(s, len, len, out);
+}
 
-	if (len == 0 || len > 127)
-		return -1;
-	if (s[0] == '+' || s[0] == '-')
-		neg = s[i++] == '-';
-	for (; i < len && is_digit(s[i]); i++, digits++)
-		m = m * 10 + (uint64_t)(s[i] - '0');
-	if (i < len && s[i] == '.')
-		for (i++; i < len && is_digit(s[i]); i++, digits++, frac++)
-			m = m * 10 + (uint64_t)(s[i] - '0');
-	if (digits == 0)
-		return -1;
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			exp_neg = s[i++] == '-';
-		for (; i < len && is_digit(s[i]); i++, exp_digits++)
-			if (exp < 100000)
-				exp = exp * 10 + (s[i] - '0');
-		if (exp_digits == 0)
-			return -1;
+/* The first byte from P on that a memcached key may not hold: a space or a
+ * control byte, tab included, or DEL (the text protocol would split or end
+ * the command there). END when there is none. */
+static const char *key_stop(const char *p, const char *end)
+{
+	for (; end - p >= 8; p += 8) {
+		uint64_t w = swar_load(p);
+		uint64_t stop = swar_below(w, 0x21) | swar_eq(w, 0x7f);
+		if (stop != 0)
+			return p + swar_first(stop);
 	}
-	if (i != len)
-		return -1;
+	for (; p < end; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return p;
+	return end;
+}
 
-	int exp10 = (exp_neg ? -exp : exp) - frac;
-#if FLT_EVAL_METHOD == 0 /* with extended precision, the division would round twice */
-	if (digits <= 19 && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
-		double v = exp10 < 0 ? (double)m / exact_pow10[-exp10] : (double)m * exact_pow10[exp10];
-		*out = neg ? -v : v;
-		return 0;
+/* The first tab from P on, or END. */
+static const char *find_tab(const char *p, const char *end)
+{
+	for (; end - p >= 8; p += 8) {
+		uint64_t tab = swar_eq(swar_load(p), '\t');
+		if (tab != 0)
+			return p + swar_first(tab);
 	}
-#endif
-	char buf[128];
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	double v = strtod(buf, NULL);
-	if (!isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
+	for (; p < end; p++)
+		if (*p == '\t')
+			return p;
+	return end;
 }
 
-/* The value of an item of more than 10 digits, where the fast loop may have
- * wrapped: only leading zeros can keep it within uint32. */
-static uint64_t long_item_value(const char *s, size_t n)
+/* A line that broke rule ERR: blank lines, then a wrong number of fields,
+ * come first. */
+static enum line_status line_error(const char *line, size_t len, enum line_status err)
 {
-	uint64_t v = 0;
+	size_t tabs = 0;
+	int blank = 1;
 
-	while (n > 10 && *s == '0')
-		s++, n--;
-	if (n > 10)
-		return UINT64_MAX;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	return v;
-}
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HAVE_SWAR_DIGITS 1
-/* The digits at the start of the 8 bytes at S, taken together (SWAR: a
- * loop over bytes costs about ten instructions a digit, this about twenty
- * for up to eight). Returns how many leading bytes are digits and sets
- * *VALUE to their number. S must have 8 readable bytes. */
-static inline size_t leading_digits8(const char *s, uint64_t *value)
-{
-	uint64_t w, v, nondigit;
-
-	memcpy(&w, s, 8);
-	v = w ^ 0x3030303030303030u; /* digits become bytes 0..9 */
-	/* Bytes of 10 or more get their top bit set; no carry crosses bytes. */
-	nondigit = (((v & 0x7f7f7f7f7f7f7f7fu) + 0x7676767676767676u) | v) & 0x8080808080808080u;
-	size_t n = nondigit ? (size_t)__builtin_ctzll(nondigit) / 8 : 8;
-	if (n == 0)
-		return 0;
-	/* Keep the N digits, as the last ones of 8 with leading zeros. */
-	v <<= 8 * (8 - n);
-	v = ((v & 0x0f0f0f0f0f0f0f0fu) * (10 * 256 + 1)) >> 8;
-	v = ((v & 0x00ff00ff00ff00ffu) * (100 * 65536 + 1)) >> 16;
-	*value = ((v & 0x0000ffff0000ffffu) * ((UINT64_C(10000) << 32) + 1)) >> 32;
-	return n;
-}
-#endif
-
-/* One pass over "app,app,...": an item is kept when it is one or more
- * digits with a value within uint32, and dropped otherwise. Hand-written:
- * strtoul would accept signs and spaces, and this is the hottest loop. */
-static void parse_apps(struct record *rec, const char *s, size_t len)
-{
-	const char *end = s + len;
-	size_t n = 0, dropped = 0;
-
-	rec->napps = 0;
-	rec->apps_dropped = 0;
-	if (len == 0)
-		return;
-	for (;;) {
-		const char *start = s;
-		uint64_t v = 0;
-		size_t first = 8;
-
-#ifdef HAVE_SWAR_DIGITS
-		if (end - s >= 8) {
-			first = leading_digits8(s, &v);
-			s += first;
-		}
-#endif
-		/* Eight digits may not be all; near the end, go byte by byte. */
-		if (first == 8)
-			while (s < end && is_digit(*s))
-				v = v * 10 + (uint64_t)(*s++ - '0');
-		size_t digits = (size_t)(s - start);
-		if (digits > 10)
-			v = long_item_value(start, digits);
-		/* No room check: a line within RECORD_MAX_LINE has at most
-		 * apps_cap items. */
-		if (digits > 0 && v <= UINT32_MAX && (s == end || *s == ',')) {
-			rec->apps[n++] = (uint32_t)v;
-		} else {
-			dropped++;
-			const char *comma = memchr(s, ',', (size_t)(end - s));
-			s = comma ? comma : end;
-		}
-		if (s == end)
-			break;
-		s++; /* the comma; an item, maybe empty, follows it */
+	for (size_t i = 0; i < len; i++) {
+		if (line[i] == '\t')
+			tabs++;
+		else if (line[i] != ' ' && line[i] != '\r')
+			blank = 0;
 	}
-	rec->napps = n;
-	rec->apps_dropped = dropped;
+	if (blank)
+		return LINE_BLANK;
+	return tabs != 4 ? LINE_ERR_FIELDS : err;
 }
 
-/* memcached keys may not hold spaces or control bytes (the text protocol
- * would split or end the command there). */
-static int key_byte_ok(unsigned char c)
+/* The tabs that end dev_id, lat and lon, into T, with the dev_id's bytes
+ * checked on the way; LINE_OK, or the rule the line breaks. */
+static enum line_status find_fields(const char *line, size_t len, const char *t[3])
 {
-	return c > 0x20 && c != 0x7f;
+	const char *end = line + len, *id = line + DEV_TYPE_LEN + 1;
+
+	t[1] = t[2] = end;
+	t[0] = key_stop(id, end);
+	if (t[0] == end || *t[0] != '\t') /* no more fields, or a byte no key may hold */
+		return line_error(line, len, LINE_ERR_KEY);
+	if (t[0] == id)
+		return line_error(line, len, LINE_ERR_DEV_ID);
+	if (DEV_TYPE_LEN + 1 + (size_t)(t[0] - id) > RECORD_MAX_KEY)
+		return line_error(line, len, LINE_ERR_KEY);
+	t[1] = find_tab(t[0] + 1, end);
+	if (t[1] == end)
+		return LINE_ERR_FIELDS; /* not blank: the type is there */
+	t[2] = find_tab(t[1] + 1, end);
+	return t[2] == end ? LINE_ERR_FIELDS : LINE_OK;
 }
 
-static int is_blank(const char *line, size_t len)
+enum line_status record_split(struct record *rec, const char *line, size_t len,
+			      size_t *apps_at, size_t *apps_end)
 {
-	for (size_t i = 0; i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			return 0;
-	return 1;
-}
-
-enum line_status record_parse(struct record *rec, const char *line, size_t len)
-{
-	const char *field[5];
-	size_t flen[5];
-	const char *p = line, *end;
-	int nf = 0;
-
 	if (len > RECORD_MAX_LINE)
 		return LINE_ERR_TOO_LONG;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	if (is_blank(line, len))
-		return LINE_BLANK;
 
-	end = line + len;
-	for (;;) {
-		const char *tab = memchr(p, '\t', (size_t)(end - p));
-		const char *stop = tab ? tab : end;
-
-		if (nf == 5)
-			return LINE_ERR_FIELDS;
-		field[nf] = p;
-		flen[nf] = (size_t)(stop - p);
-		nf++;
-		if (tab == NULL)
-			break;
-		p = tab + 1;
-	}
-	if (nf != 5)
-		return LINE_ERR_FIELDS;
-
-	int type = dev_type_from_name(field[0], flen[0]);
+	int type = len > DEV_TYPE_LEN && line[DEV_TYPE_LEN] == '\t'
+			   ? dev_type_from_name(line, DEV_TYPE_LEN)
+			   : -1;
 	if (type < 0)
-		return LINE_ERR_DEV_TYPE;
-	if (flen[1] == 0)
-		return LINE_ERR_DEV_ID;
-	if (flen[0] + 1 + flen[1] > RECORD_MAX_KEY)
-		return LINE_ERR_KEY;
-	for (size_t i = 0; i < flen[1]; i++)
-		if (!key_byte_ok((unsigned char)field[1][i]))
-			return LINE_ERR_KEY;
+		return line_error(line, len, LINE_ERR_DEV_TYPE);
 
+	struct fields f;
+	int has[2] = {1, 1};
+	if (rec->simd != SIMD_AVX2 || fields_avx2(line, len, &f) < 0) {
+		enum line_status st = find_fields(line, len, f.tab);
+		if (st != LINE_OK)
+			return st;
+		for (int i = 0; i < 2; i++) {
+			const char *s = f.tab[i] + 1;
+			has[i] = coord_parse(s, (size_t)(f.tab[i + 1] - s), (size_t)(line + len - s),
+					     &f.coord[i]) == 0;
+		}
+	}
+	const char *const *t = f.tab;
+	const size_t coord_len[2] = {(size_t)(t[1] - t[0] - 1), (size_t)(t[2] - t[1] - 1)};
 	rec->type = (enum dev_type)type;
-	rec->dev_id = field[1];
-	rec->dev_id_len = flen[1];
-	rec->has_lat = record_parse_coord(field[2], flen[2], &rec->lat) == 0;
-	rec->has_lon = record_parse_coord(field[3], flen[3], &rec->lon) == 0;
-	rec->coords_dropped = (!rec->has_lat && flen[2] > 0) + (!rec->has_lon && flen[3] > 0);
-	parse_apps(rec, field[4], flen[4]);
+	rec->dev_id = line + DEV_TYPE_LEN + 1;
+	rec->dev_id_len = (size_t)(t[0] - rec->dev_id);
+	rec->has_lat = has[0];
+	rec->has_lon = has[1];
+	rec->lat = has[0] ? f.coord[0] : 0;
+	rec->lon = has[1] ? f.coord[1] : 0;
+	rec->coords_dropped = (!has[0] && coord_len[0] > 0) + (!has[1] && coord_len[1] > 0);
+	/* At least "idfa\tx\t\t\t" precedes the apps: apps.c reads 8 bytes back. */
+	*apps_at = (size_t)(t[2] + 1 - line);
+	*apps_end = len;
+	return LINE_OK;
+}
+
+enum line_status record_parse(struct record *rec, const char *line, size_t len)
+{
+	size_t at = 0, end = 0;
+	enum line_status st = record_split(rec, line, len, &at, &end);
+	struct apps_out out = {.array = rec->apps};
+
+	if (st != LINE_OK)
+		return st;
+	if (apps_scan(rec->simd, line, at, end, &out) < 0)
+		return LINE_ERR_FIELDS;
+	rec->napps = out.napps;
+	rec->apps_dropped = out.dropped;
 	return LINE_OK;
 }

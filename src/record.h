@@ -2,7 +2,8 @@
  *
  * A line is dev_type TAB dev_id TAB lat TAB lon TAB apps. The parsed record
  * points into the caller's line, and its apps array is reused from line to
- * line, so parsing allocates nothing in the steady state. */
+ * line, so parsing allocates nothing in the steady state. encode.h applies
+ * the same rules and writes the apps as protobuf instead of this array. */
 #ifndef MEMC_LOAD_RECORD_H
 #define MEMC_LOAD_RECORD_H
 
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "errkind.h"
+#include "simd.h"
 
 enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 
@@ -51,6 +53,7 @@ struct record {
 	size_t apps_cap;
 	size_t apps_dropped; /* items that were not decimal uint32 */
 	int coords_dropped;  /* lat/lon fields present but not finite numbers */
+	enum simd simd;      /* vector instructions allowed: simd_choose() */
 };
 
 /* Prepare REC for record_parse. 0, or -1 when out of memory. */
@@ -59,6 +62,13 @@ void record_free(struct record *rec);
 
 /* Parse LINE (LEN bytes, no newline, may contain any byte) into REC. */
 enum line_status record_parse(struct record *rec, const char *line, size_t len);
+
+/* Every rule but the apps field's: fills REC but for its apps, and gives
+ * the apps field as LINE[*APPS_AT, *APPS_END), which record_parse and
+ * encode.c read with apps.h. When it says LINE_OK, a tab in that field
+ * still makes the line LINE_ERR_FIELDS. */
+enum line_status record_split(struct record *rec, const char *line, size_t len,
+			      size_t *apps_at, size_t *apps_end);
 
 /* "idfa", ..., or NULL for an out-of-range type. */
 const char *dev_type_name(enum dev_type type);

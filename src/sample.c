@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "gzlines.h"
 #include "inputs.h"
 #include "log.h"
@@ -147,8 +148,10 @@ static int check_streamed(struct sample *sp, const char *path, struct sink *sink
 	int overlong, rc = -1;
 	struct gzlines *gz = NULL;
 
-	if (record_init(&rec) < 0)
+	if (record_init(&rec) < 0 || encode_init(&value) < 0) {
+		record_free(&rec);
 		return -1;
+	}
 	gz = gzlines_open(path, &id, st->failure, sizeof(st->failure));
 	if (gz == NULL || memcmp(&id, &st->opened, sizeof(id)) != 0) {
 		snprintf(st->failure, sizeof(st->failure), "changed during the load (read again "
@@ -157,13 +160,12 @@ static int check_streamed(struct sample *sp, const char *path, struct sink *sink
 	}
 	while ((rc = gzlines_next(gz, &line, &len, &overlong, st->failure,
 				  sizeof(st->failure))) == 1) {
-		if (overlong || record_parse(&rec, line, len) != LINE_OK)
+		if (overlong || encode_line(&rec, line, len, &value) != LINE_OK)
 			continue;
 		size_t keylen = pack_key(&rec, key);
 		if (!sampled(sp, key, keylen))
 			continue;
-		if (pack_value(&rec, &value) < 0 ||
-		    check(sp, sink, sink_server(sink, rec.type, key, keylen), key, keylen, value.data,
+		if (check(sp, sink, sink_server(sink, rec.type, key, keylen), key, keylen, value.data,
 			  value.len) < 0) {
 			rc = -1;
 			break;

@@ -6,6 +6,7 @@
 
 #include "gzlines.h"
 #include "clock.h"
+#include "encode.h"
 #include "log.h"
 #include "numfmt.h"
 #include "pack.h"
@@ -123,7 +124,7 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (record_init(&rec) < 0) {
+	if (record_init(&rec) < 0 || encode_init(&value) < 0) {
 		snprintf(st->failure, sizeof(st->failure), "out of memory");
 		goto out;
 	}
@@ -152,7 +153,8 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 			snprintf(st->failure, sizeof(st->failure), "interrupted");
 			break;
 		}
-		enum line_status status = overlong ? LINE_ERR_TOO_LONG : record_parse(&rec, line, len);
+		enum line_status status =
+			overlong ? LINE_ERR_TOO_LONG : encode_line(&rec, line, len, &value);
 		if (status == LINE_BLANK) {
 			st->blank++;
 			continue;
@@ -166,12 +168,9 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 		st->apps_dropped += rec.apps_dropped;
 		st->coords_dropped += (uint64_t)rec.coords_dropped;
 		size_t keylen = pack_key(&rec, key);
-		if (pack_value(&rec, &value) < 0) {
-			snprintf(st->failure, sizeof(st->failure), "out of memory");
-			goto out;
-		}
 		if (cfg->dry) {
-			if (log_enabled(LEVEL_DEBUG))
+			/* encode_line keeps no array of apps; the log line needs one. */
+			if (log_enabled(LEVEL_DEBUG) && record_parse(&rec, line, len) == LINE_OK)
 				log_dry_record(cfg, &rec, key);
 			st->processed++;
 			continue;

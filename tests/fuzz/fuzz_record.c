@@ -1,12 +1,16 @@
 /* fuzz_record.c -- libFuzzer target: one input line through record_parse,
- * pack_key, pack_value and mcproto_encode_set, the loader's own code.
+ * encode_line, pack_key, pack_value and mcproto_encode_set, the loader's
+ * own code, with each of the parser's kernels (portable, and AVX2 where the
+ * CPU has it).
  *
  * Each input is one line, any bytes. The status and the record are checked
  * against a slow model of the line rules written from the man page (not from
- * record.c), the value is decoded with protobuf-c and compared with the
- * record, and the command bytes are read back the way memcached reads them:
- * a dev_id must never be able to split the command or start another one.
- * Any violation aborts, which libFuzzer reports as a crash. */
+ * record.c) and against the previous parser (tests/unit/record_ref.c); the
+ * value is decoded with protobuf-c and compared with the record, and
+ * encode_line's bytes must be protobuf-c's own packing of the record; the
+ * command bytes are read back the way memcached reads them: a dev_id must
+ * never be able to split the command or start another one. Any violation
+ * aborts, which libFuzzer reports as a crash. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +18,12 @@
 #include <string.h>
 
 #include "appsinstalled.pb-c.h"
+#include "encode.h"
 #include "mcproto.h"
 #include "pack.h"
 #include "record.h"
+#include "record_ref.h"
+#include "simd.h"
 
 /* Longer inputs are all LINE_ERR_TOO_LONG alike; nothing to learn past this. */
 #define FUZZ_MAX_INPUT (RECORD_MAX_LINE + 16)
@@ -33,6 +40,14 @@
 
 /* Reused from input to input, as a worker reuses it from line to line. */
 static struct record rec;
+/* What the previous parser makes of the line. */
+static struct record ref;
+/* encode_line's value, and protobuf-c's packing of the same record. */
+static struct packbuf encoded;
+static uint8_t *packed;
+/* The kernels to run every line through. */
+static enum simd kernels[2];
+static int nkernels;
 /* What pack_decode (the self test's decoder) makes of the value. */
 static struct record decoded;
 /* Set up for each line by check_line. */
@@ -334,19 +349,65 @@ static void check_command(const char *key, size_t keylen)
 	CHECK(command[data + n] == '\r' && command[data + n + 1] == '\n');
 }
 
-static enum line_status check_line(const char *line, size_t len)
+/* ENC, what encode_line made of the line (its value in ENCODED), is the
+ * record record_parse gave (REC) but for the apps array, and the value is
+ * protobuf-c's own packing of that record. */
+static void check_encoded(const struct record *enc)
+{
+	UserApps msg = USER_APPS__INIT;
+
+	msg.n_apps = rec.napps;
+	msg.apps = rec.apps;
+	msg.has_lat = rec.has_lat != 0;
+	msg.lat = rec.lat;
+	msg.has_lon = rec.has_lon != 0;
+	msg.lon = rec.lon;
+	size_t n = user_apps__pack(&msg, packed);
+	CHECK(encoded.len == n && memcmp(encoded.data, packed, n) == 0);
+	CHECK(enc->napps == rec.napps && enc->apps_dropped == rec.apps_dropped);
+	CHECK(enc->dev_id == rec.dev_id && enc->dev_id_len == rec.dev_id_len && enc->type == rec.type);
+	CHECK(enc->has_lat == rec.has_lat && enc->has_lon == rec.has_lon);
+	CHECK(!rec.has_lat || same_double(enc->lat, rec.lat));
+	CHECK(!rec.has_lon || same_double(enc->lon, rec.lon));
+	CHECK(enc->coords_dropped == rec.coords_dropped);
+}
+
+/* The record is the previous parser's. */
+static void check_ref(void)
+{
+	CHECK(rec.type == ref.type && rec.dev_id == ref.dev_id && rec.dev_id_len == ref.dev_id_len);
+	CHECK(rec.has_lat == ref.has_lat && rec.has_lon == ref.has_lon);
+	CHECK(!rec.has_lat || same_double(rec.lat, ref.lat));
+	CHECK(!rec.has_lon || same_double(rec.lon, ref.lon));
+	CHECK(rec.coords_dropped == ref.coords_dropped);
+	CHECK(rec.napps == ref.napps && rec.apps_dropped == ref.apps_dropped);
+	CHECK(rec.napps == 0 || memcmp(rec.apps, ref.apps, rec.napps * sizeof(*rec.apps)) == 0);
+}
+
+/* Poison every field the parser must set, so a stale one shows. */
+static void poison(enum simd kernel)
+{
+	uint32_t *apps = rec.apps;
+	size_t apps_cap = rec.apps_cap;
+
+	memset(&rec, 0xa5, sizeof(rec));
+	rec.apps = apps;
+	rec.apps_cap = apps_cap;
+	rec.simd = kernel;
+}
+
+static enum line_status check_kernel(enum simd kernel, const char *line, size_t len,
+				     enum line_status ref_status)
 {
 	struct model m;
 	enum line_status st;
 
-	/* Poison every field record_parse must set, so a stale one shows. */
-	uint32_t *apps = rec.apps;
-	size_t apps_cap = rec.apps_cap;
-	memset(&rec, 0xa5, sizeof(rec));
-	rec.apps = apps;
-	rec.apps_cap = apps_cap;
-
+	poison(kernel);
+	CHECK(encode_line(&rec, line, len, &encoded) == ref_status);
+	struct record enc = rec;
+	poison(kernel);
 	st = record_parse(&rec, line, len);
+	CHECK(st == ref_status);
 	model_line(line, len, &m);
 	CHECK(st == LINE_OK || st == LINE_BLANK || st == LINE_ERR_FIELDS ||
 	      st == LINE_ERR_DEV_TYPE || st == LINE_ERR_DEV_ID || st == LINE_ERR_KEY ||
@@ -370,6 +431,8 @@ static enum line_status check_line(const char *line, size_t len)
 	size_t dropped, napps = model_apps_parse(m.field[4], m.flen[4], &dropped);
 	CHECK(rec.napps == napps && rec.apps_dropped == dropped);
 	CHECK(napps == 0 || memcmp(rec.apps, model_apps, napps * sizeof(*model_apps)) == 0);
+	check_ref();
+	check_encoded(&enc);
 
 	char key[RECORD_MAX_KEY + 1];
 	CHECK(dev_type_name(rec.type) != NULL);
@@ -379,6 +442,16 @@ static enum line_status check_line(const char *line, size_t len)
 	check_value();
 	check_command(key, keylen);
 	packbuf_free(&value);
+	return st;
+}
+
+/* One line through every kernel; the status, which they all agree on. */
+static enum line_status check_line(const char *line, size_t len)
+{
+	enum line_status st = ref_record_parse(&ref, line, len);
+
+	for (int k = 0; k < nkernels; k++)
+		CHECK(check_kernel(kernels[k], line, len, st) == st);
 	return st;
 }
 
@@ -423,9 +496,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	CHECK(record_init(&rec) == 0 && record_init(&decoded) == 0);
+	CHECK(record_init(&rec) == 0 && record_init(&decoded) == 0 && record_init(&ref) == 0);
+	CHECK(encode_init(&encoded) == 0);
 	model_apps = malloc(rec.apps_cap * sizeof(*model_apps));
-	CHECK(model_apps != NULL);
+	packed = malloc(RECORD_MAX_LINE + 64);
+	CHECK(model_apps != NULL && packed != NULL);
+	kernels[nkernels++] = SIMD_NONE;
+	if (simd_choose() == SIMD_AVX2)
+		kernels[nkernels++] = SIMD_AVX2;
 	check_long_lines();
 	return 0;
 }
