@@ -95,6 +95,7 @@ test: deps
 	@$(MAKE) --no-print-directory asan-check
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory deb-test
 
 TEST_FUZZ_SECONDS ?= 30
 
@@ -242,3 +243,30 @@ lint: $(GEN)/appsinstalled.pb-c.h
 		if [ $$n -gt $(MAX_SRC_LINES) ]; then echo "$$f: $$n lines"; failed=1; fi; done; \
 	exit $$failed
 # ---- end lint ----
+
+# ---- deb: the Debian package (debian/), built by dpkg-buildpackage ----
+# `make deb` builds the source and binary packages in a copy of this tree
+# (all of it but .git, build/, ./memc_load and results/) under
+# build/deb/src: the package's clean step then leaves this tree's build
+# alone, and nothing is written beside the tree, where dpkg-buildpackage
+# puts its output. The .deb (memc-load_VERSION_ARCH.deb), its -dbgsym, the
+# source package, .buildinfo and .changes end up in build/deb/.
+# `make deb-test` checks them (tests/package): files, maintainer scripts,
+# the installed binary, lintian, systemd-analyze verify.
+DEB_OUT  = build/deb
+DEB_SRC  = $(DEB_OUT)/src/memc-load-$(VERSION)
+
+.PHONY: deb deb-test
+deb:
+	rm -rf $(DEB_OUT)
+	mkdir -p $(DEB_SRC)
+	tar -cf - --anchored --exclude=./.git --exclude=./build --exclude=./memc_load \
+		--exclude=./results . | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc
+	find $(DEB_OUT)/src -maxdepth 1 -type f -exec mv -t $(DEB_OUT) {} +
+	rm -rf $(DEB_OUT)/src
+	@ls -1 $(DEB_OUT)
+
+deb-test: deb
+	MEMC_LOAD_DEB_DIR=$(abspath $(DEB_OUT)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/package
+# ---- end deb ----
