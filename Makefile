@@ -47,8 +47,9 @@ all: $(BIN)
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-# protoc-c output is generated here, never committed.
-$(GEN)/appsinstalled.pb-c.c $(GEN)/appsinstalled.pb-c.h: proto/appsinstalled.proto
+# protoc-c output is generated here, never committed. One run writes both
+# files: a grouped target (&:), so make -j never runs protoc-c twice at once.
+$(GEN)/appsinstalled.pb-c.c $(GEN)/appsinstalled.pb-c.h &: proto/appsinstalled.proto
 	@mkdir -p $(GEN)
 	$(PROTOC_C) --proto_path=proto --c_out=$(GEN) proto/appsinstalled.proto
 
