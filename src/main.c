@@ -173,9 +173,7 @@ int main(int argc, char **argv)
 	 * stderr is a file or a pipe, and not when asked. */
 	if (!cfg.no_progress && cfg.verbosity >= 0 && isatty(STDERR_FILENO))
 		progress_enable();
-	status = supervisor_run(&cfg, files, nfiles);
-	if (status == 0 && inputs_lost)
-		status = 1;
+	status = supervisor_run(&cfg, files, nfiles, inputs_lost);
 out:
 	lock_release(lock_fd);
 	inputs_free(files, nfiles);

@@ -79,6 +79,8 @@ static int exit_status(const struct run_summary *s)
 
 	if (s->signal)
 		return 128 + s->signal;
+	if (s->inputs_lost)
+		return 1;
 	for (size_t i = 0; i < s->n; i++) {
 		if (renameq_outcome(s->q, i) != done || s->fr[i].high_error_rate)
 			return 1;

@@ -38,6 +38,7 @@ struct run_summary {
 	int signal;                  /* the signal that stopped the run, or 0 */
 	double seconds;              /* the run's duration */
 	time_t wall_started;
+	int inputs_lost;             /* inputs left out with an error (main.c) */
 };
 
 /* Log the "Finished PATH: lines=... processed=..." line of one file. */
@@ -45,8 +46,9 @@ void summary_log_file(const char *path, const struct file_stats *st);
 
 /* Log the summary, write the --stats-json report if asked, and return the
  * exit status: 0 when every file was renamed (with --dry: loaded) with an
- * acceptable error rate, 128 + the signal after a stop, 1 otherwise (also
- * when a log line could not be written, or the report). */
+ * acceptable error rate and no input was left out, 128 + the signal after a
+ * stop, 1 otherwise (also when a log line could not be written, or the
+ * report). */
 int summary_finish(const struct run_summary *s);
 
 #endif

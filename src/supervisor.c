@@ -347,7 +347,7 @@ static void run_serial(struct run *run)
 	}
 }
 
-int supervisor_run(const struct config *cfg, char **files, size_t n)
+int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_lost)
 {
 	struct run run;
 	int status;
@@ -386,6 +386,7 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 		.signal = signals_stop_requested(),
 		.seconds = clock_seconds() - run.started,
 		.wall_started = run.wall_started,
+		.inputs_lost = inputs_lost,
 	};
 	status = summary_finish(&sum);
 	renameq_free(run.q);
