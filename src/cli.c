@@ -24,6 +24,7 @@ enum long_only {
 	OPT_NO_LOCK,
 	OPT_VERIFY,
 	OPT_PROTOCOL,
+	OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,7 @@ static const struct option long_options[] = {
 	{"serial", no_argument, NULL, OPT_SERIAL},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
+	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"lock", required_argument, NULL, OPT_LOCK},
 	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
 	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
@@ -100,6 +102,8 @@ void cli_help(FILE *out)
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
 	      "      --stats-json FILE   write each file's counts and the totals to FILE as JSON\n"
+	      "      --metrics FILE      write the run's figures to FILE for Prometheus\n"
+	      "                          (node_exporter's textfile collector)\n"
 	      "      --lock FILE         lock FILE for the whole run: one run at a time\n"
 	      "                          (default DIR/" DEFAULT_LOCK_NAME " if all inputs are in DIR)\n"
 	      "      --lock-wait SECONDS\n"
@@ -264,6 +268,9 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			break;
 		case OPT_STATS_JSON:
 			cfg->stats_json = optarg;
+			break;
+		case OPT_METRICS:
+			cfg->metrics = optarg;
 			break;
 		/* --lock and --no-lock: the last one given wins. */
 		case OPT_LOCK:

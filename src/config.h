@@ -51,6 +51,7 @@ struct config {
 	int serial;
 	int no_progress;
 	const char *stats_json; /* write per-file and total counts there, or NULL */
+	const char *metrics;    /* write the run's figures there (Prometheus), or NULL */
 	const char *lock_path;  /* --lock FILE, or NULL for the default lock */
 	int no_lock;            /* --no-lock: no lock at all */
 	int lock_wait;          /* seconds to wait for another run's lock */
