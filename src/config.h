@@ -45,6 +45,7 @@ struct config {
 	struct server_pool servers[DEV_TYPES];
 	double max_error_rate;
 	const char *log_path;
+	int syslog;    /* --syslog: log to syslog(3), not to -l's file */
 	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
 	int dry;
 	int self_test;

@@ -101,6 +101,19 @@ static int take_lock(const struct config *cfg, int *fd)
 	return 1;
 }
 
+/* Open the log the options ask for. 0, or -1 with ERR. */
+static int open_log(const struct config *cfg, char *err, size_t errlen)
+{
+	/* Under systemd or cron, stderr goes to the journal or into a mail:
+	 * syslog alone keeps each message once. A person at a terminal sees
+	 * the lines too. */
+	if (cfg->syslog) {
+		log_open_syslog(level_for(cfg), isatty(STDERR_FILENO));
+		return 0;
+	}
+	return log_open(cfg->log_path, level_for(cfg), err, errlen);
+}
+
 /* Write --metrics FILE, if asked, with the STATUS the process exits with;
  * M has the run's figures, or, when the run stopped before its files were
  * loaded, only its start (STARTED on the monotonic clock). Returns STATUS,
@@ -164,7 +177,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 
-	if (log_open(cfg.log_path, level_for(&cfg), err, sizeof(err)) < 0) {
+	if (open_log(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "memc_load: %s\n", err);
 		status = 1;
 		goto out;

@@ -268,7 +268,8 @@ def test_written_when_there_is_no_input(tmp_path):
     assert sum(samples[PREFIX + "files"].values()) == 0
 
 
-@pytest.mark.parametrize("args", [["--workers", "0"], ["-t"]], ids=["usage-error", "self-test"])
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--syslog", "-l", "x.log"], ["-t"]],
+                         ids=["usage-error", "syslog-and-log", "self-test"])
 def test_not_written_after_a_usage_error_or_the_self_test(tmp_path, args):
     metrics = tmp_path / "m.prom"
     metrics.write_text("untouched\n")
