@@ -24,6 +24,8 @@ enum long_only {
 	OPT_NO_LOCK,
 	OPT_VERIFY,
 	OPT_PROTOCOL,
+	OPT_METRICS,
+	OPT_SYSLOG,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +44,8 @@ static const struct option long_options[] = {
 	{"serial", no_argument, NULL, OPT_SERIAL},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"syslog", no_argument, NULL, OPT_SYSLOG},
 	{"lock", required_argument, NULL, OPT_LOCK},
 	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
 	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
@@ -99,7 +103,11 @@ void cli_help(FILE *out)
 	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
+	      "      --syslog            log to syslog (daemon facility) instead of stderr;\n"
+	      "                          to both when stderr is a terminal\n"
 	      "      --stats-json FILE   write each file's counts and the totals to FILE as JSON\n"
+	      "      --metrics FILE      write the run's figures to FILE for Prometheus\n"
+	      "                          (node_exporter's textfile collector)\n"
 	      "      --lock FILE         lock FILE for the whole run: one run at a time\n"
 	      "                          (default DIR/" DEFAULT_LOCK_NAME " if all inputs are in DIR)\n"
 	      "      --lock-wait SECONDS\n"
@@ -265,6 +273,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		case OPT_STATS_JSON:
 			cfg->stats_json = optarg;
 			break;
+		case OPT_METRICS:
+			cfg->metrics = optarg;
+			break;
+		case OPT_SYSLOG:
+			cfg->syslog = 1;
+			break;
 		/* --lock and --no-lock: the last one given wins. */
 		case OPT_LOCK:
 			cfg->lock_path = optarg;
@@ -311,6 +325,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 	if (cfg->serial && cfg->protocol == PROTOCOL_META) {
 		snprintf(err, errlen, "--protocol meta does not apply to --serial, which speaks "
 				      "libmemcached's text protocol");
+		return CLI_ERROR;
+	}
+	/* One destination for the log: both would need a rule for which
+	 * gets what, and a log file beside syslog is what syslog is for. */
+	if (cfg->syslog && cfg->log_path != NULL) {
+		snprintf(err, errlen, "--syslog and --log are exclusive: give one");
 		return CLI_ERROR;
 	}
 	cfg->files = argv + optind;

@@ -45,12 +45,14 @@ struct config {
 	struct server_pool servers[DEV_TYPES];
 	double max_error_rate;
 	const char *log_path;
+	int syslog;    /* --syslog: log to syslog(3), not to -l's file */
 	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
 	int dry;
 	int self_test;
 	int serial;
 	int no_progress;
 	const char *stats_json; /* write per-file and total counts there, or NULL */
+	const char *metrics;    /* write the run's figures there (Prometheus), or NULL */
 	const char *lock_path;  /* --lock FILE, or NULL for the default lock */
 	int no_lock;            /* --no-lock: no lock at all */
 	int lock_wait;          /* seconds to wait for another run's lock */

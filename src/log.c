@@ -1,4 +1,5 @@
-/* log.c -- timestamped log lines shared by the supervisor and its workers. */
+/* log.c -- timestamped log lines shared by the supervisor and its workers,
+ * or the same messages to syslog. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -6,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@ static int log_out = STDERR_FILENO;
 static const char *log_name; /* the -l FILE, or NULL for stderr */
 static enum log_level log_max = LEVEL_INFO;
 static int log_erase;
+static int log_syslog; /* messages go to syslog(3) */
+static int log_stderr = 1; /* lines go to log_out */
 static uint64_t lost;  /* lines not written whole */
 static int lost_errno; /* the first errno among them; 0: only short writes */
 static int lost_told;  /* log_report_failures said so already */
@@ -23,6 +27,8 @@ int log_open(const char *path, enum log_level level, char *err, size_t errlen)
 {
 	log_max = level;
 	log_name = path;
+	log_syslog = 0;
+	log_stderr = 1;
 	if (path == NULL) {
 		log_out = STDERR_FILENO;
 		return 0;
@@ -34,6 +40,32 @@ int log_open(const char *path, enum log_level level, char *err, size_t errlen)
 	}
 	log_out = fd;
 	return 0;
+}
+
+void log_open_syslog(enum log_level level, int also_stderr)
+{
+	log_max = level;
+	log_name = NULL;
+	log_out = STDERR_FILENO;
+	log_syslog = 1;
+	log_stderr = also_stderr;
+	/* Connected at the first message, in whichever process sends it; a
+	 * worker forked after that shares the socket, which is fine for
+	 * datagrams. */
+	openlog("memc_load", LOG_PID, LOG_DAEMON);
+}
+
+/* Send the message at MSG (up to the line's end, N bytes) to syslog. */
+static void to_syslog(enum log_level level, const char *msg, size_t n)
+{
+	static const int priority[] = {
+		[LEVEL_ERROR] = LOG_ERR,
+		[LEVEL_WARN] = LOG_WARNING,
+		[LEVEL_INFO] = LOG_INFO,
+		[LEVEL_DEBUG] = LOG_DEBUG,
+	};
+
+	syslog(priority[level], "%.*s", (int)n, msg);
 }
 
 uint64_t log_failures(int *first_errno)
@@ -113,6 +145,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	n += strftime(line + n, sizeof(line) - n, "[%Y.%m.%d %H:%M:%S] ", &tm);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%c ", letter[level]);
+	size_t msg = n; /* where the message starts: syslog has its own prefix */
 
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
@@ -128,6 +161,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	} else {
 		n += (size_t)m;
 	}
+	if (log_syslog)
+		to_syslog(level, line + msg, n - msg);
+	if (!log_stderr)
+		return;
 	line[n++] = '\n';
 
 	/* One write per line keeps concurrent writers from interleaving; a
@@ -159,4 +196,8 @@ void log_close(void)
 	if (log_out != STDERR_FILENO)
 		close(log_out);
 	log_out = STDERR_FILENO;
+	if (log_syslog)
+		closelog();
+	log_syslog = 0;
+	log_stderr = 1;
 }

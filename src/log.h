@@ -1,8 +1,12 @@
-/* log.h -- "[YYYY.MM.DD HH:MM:SS] L message" lines, one write(2) each.
+/* log.h -- "[YYYY.MM.DD HH:MM:SS] L message" lines, one write(2) each, or
+ * messages to syslog(3).
  *
  * The log descriptor is opened once by the supervisor and inherited by every
  * worker; because each line is a single write() to an O_APPEND file (or to
- * stderr), lines from concurrent processes never interleave.
+ * stderr), lines from concurrent processes never interleave. With syslog,
+ * each message is one datagram, which carries the pid of the process that
+ * sent it (glibc asks getpid() for every message, so a forked worker's are
+ * its own).
  *
  * A line that cannot be written whole is not retried but counted, in each
  * process on its own: a worker starts its count at zero and sends it to the
@@ -20,6 +24,11 @@ enum log_level { LEVEL_ERROR, LEVEL_WARN, LEVEL_INFO, LEVEL_DEBUG };
 
 /* Log to PATH (appending), or to stderr when PATH is NULL. 0 or -1 with err. */
 int log_open(const char *path, enum log_level level, char *err, size_t errlen);
+/* Log to syslog instead: ident "memc_load", the pid in each message,
+ * facility daemon, each level its priority (LOG_ERR ... LOG_DEBUG). With
+ * ALSO_STDERR, the lines go to stderr as well. Cannot fail: syslog(3)
+ * reports nothing, so its messages are never counted as lost. */
+void log_open_syslog(enum log_level level, int also_stderr);
 /* True when messages of LEVEL are written: lets callers skip costly formatting. */
 int log_enabled(enum log_level level);
 /* Write one line at LEVEL. */

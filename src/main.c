@@ -1,5 +1,6 @@
 /* main.c -- memc_load: load gzipped installed-apps logs into memcached.
- * Wiring only: options, logging, then the self test or the supervisor. */
+ * Wiring only: options, logging, then the self test or the supervisor,
+ * and --metrics last. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,10 +13,12 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "gzlines.h"
 #include "inputs.h"
 #include "lock.h"
 #include "log.h"
+#include "metrics.h"
 #include "progress.h"
 #include "sink.h"
 #include "selftest.h"
@@ -98,8 +101,46 @@ static int take_lock(const struct config *cfg, int *fd)
 	return 1;
 }
 
+/* Open the log the options ask for. 0, or -1 with ERR. */
+static int open_log(const struct config *cfg, char *err, size_t errlen)
+{
+	/* Under systemd or cron, stderr goes to the journal or into a mail:
+	 * syslog alone keeps each message once. A person at a terminal sees
+	 * the lines too. */
+	if (cfg->syslog) {
+		log_open_syslog(level_for(cfg), isatty(STDERR_FILENO));
+		return 0;
+	}
+	return log_open(cfg->log_path, level_for(cfg), err, errlen);
+}
+
+/* Write --metrics FILE, if asked, with the STATUS the process exits with;
+ * M has the run's figures, or, when the run stopped before its files were
+ * loaded, only its start (STARTED on the monotonic clock). Returns STATUS,
+ * or 1 instead of 0 when the file cannot be written. */
+static int write_metrics(const struct config *cfg, struct metrics_run *m, double started,
+			 int status)
+{
+	char err[1024 + 4096];
+
+	if (cfg->metrics == NULL || cfg->self_test)
+		return status;
+	if (m->ended == 0) {
+		m->ended = clock_wall();
+		m->seconds = clock_seconds() - started;
+	}
+	m->exit_status = status;
+	if (metrics_write(cfg->metrics, m, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return status == 0 ? 1 : status;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
+	struct metrics_run m = {.started = clock_wall()};
+	double started = clock_seconds();
 	struct config cfg;
 	char err[512];
 	char **files = NULL;
@@ -136,9 +177,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 
-	if (log_open(cfg.log_path, level_for(&cfg), err, sizeof(err)) < 0) {
+	if (open_log(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "memc_load: %s\n", err);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (cfg.self_test) {
 		status = selftest_run();
@@ -173,10 +215,13 @@ int main(int argc, char **argv)
 	 * stderr is a file or a pipe, and not when asked. */
 	if (!cfg.no_progress && cfg.verbosity >= 0 && isatty(STDERR_FILENO))
 		progress_enable();
-	status = supervisor_run(&cfg, files, nfiles);
-	if (status == 0 && inputs_lost)
-		status = 1;
+	status = supervisor_run(&cfg, files, nfiles, inputs_lost, &m);
 out:
+	/* The exit status as below, for the metrics; written under the lock,
+	 * so that the next run's cannot come first. */
+	if (status == 0 && log_failures(NULL) > 0)
+		status = 1;
+	status = write_metrics(&cfg, &m, started, status);
 	lock_release(lock_fd);
 	inputs_free(files, nfiles);
 	/* After everything else, so every lost line is counted; summary.c

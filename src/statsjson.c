@@ -158,30 +158,44 @@ static void put_file(FILE *out, const struct statsjson_run *run, const struct st
 	putc('}', out);
 }
 
+static int lost_any(const struct server_set *lost)
+{
+	for (size_t i = 0; i < sizeof(lost->bits); i++)
+		if (lost->bits[i])
+			return 1;
+	return 0;
+}
+
+void statsjson_totals(const struct statsjson_run *run, struct statsjson_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < run->n; i++) {
+		const struct statsjson_file *f = &run->files[i];
+
+		file_stats_add(&t->sum, &f->st);
+		if ((unsigned)f->status < STATSJSON_STATUSES)
+			t->by_status[f->status]++;
+		t->high_error_rate += f->high_error_rate != 0;
+		t->lost_after_rename += lost_any(&f->lost);
+	}
+}
+
 static void put_totals(FILE *out, const struct statsjson_run *run)
 {
-	struct file_stats sum;
-	size_t by_status[STATSJSON_FAILED + 1] = {0};
-	size_t high = 0;
+	struct statsjson_totals t;
 
-	memset(&sum, 0, sizeof(sum));
-	for (size_t i = 0; i < run->n; i++) {
-		file_stats_add(&sum, &run->files[i].st);
-		if ((unsigned)run->files[i].status <= STATSJSON_FAILED)
-			by_status[run->files[i].status]++;
-		high += run->files[i].high_error_rate != 0;
-	}
+	statsjson_totals(run, &t);
 	fprintf(out, "{\"files\": %zu", run->n);
-	for (int s = 0; s <= STATSJSON_FAILED; s++)
+	for (int s = 0; s < STATSJSON_STATUSES; s++)
 		fprintf(out, ", \"%s\": %zu", statsjson_status_name((enum statsjson_status)s),
-			by_status[s]);
-	fprintf(out, ", \"high_error_rate\": %zu, ", high);
-	put_counts(out, &sum);
-	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64, sum.restarts,
-		sum.evicted);
-	put_verify(out, &sum);
+			t.by_status[s]);
+	fprintf(out, ", \"high_error_rate\": %zu, ", t.high_error_rate);
+	put_counts(out, &t.sum);
+	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64, t.sum.restarts,
+		t.sum.evicted);
+	put_verify(out, &t.sum);
 	fputs(", \"error_rate\": ", out);
-	put_double(out, file_stats_error_rate(&sum));
+	put_double(out, file_stats_error_rate(&t.sum));
 	putc('}', out);
 }
 

@@ -21,6 +21,7 @@ enum statsjson_status {
 	STATSJSON_HELD_BACK, /* loaded, but an earlier file was not renamed */
 	STATSJSON_FAILED     /* not loaded completely, or its rename failed */
 };
+#define STATSJSON_STATUSES (STATSJSON_FAILED + 1)
 
 struct statsjson_file {
 	const char *name; /* the path as given; any bytes */
@@ -40,6 +41,18 @@ struct statsjson_run {
 	const struct statsjson_file *files; /* in input (chronological) order */
 	size_t n;
 };
+
+/* The run's totals: what the report writes as "totals", and what --metrics
+ * writes (metrics.h), so that the two always agree. */
+struct statsjson_totals {
+	struct file_stats sum; /* every file's counts added (file_stats_add) */
+	size_t by_status[STATSJSON_STATUSES];
+	size_t high_error_rate;   /* files with high_error_rate */
+	size_t lost_after_rename; /* files with a server in lost */
+};
+
+/* Add up RUN's files into T. */
+void statsjson_totals(const struct statsjson_run *run, struct statsjson_totals *t);
 
 /* Short name of a status as written in the report: "renamed", ... */
 const char *statsjson_status_name(enum statsjson_status status);

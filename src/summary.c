@@ -1,7 +1,9 @@
-/* summary.c -- the summary line, the exit status and --stats-json, each a
- * one-to-one reading of the files' outcomes (renameq.h). */
+/* summary.c -- the summary line, the exit status, --stats-json and the
+ * figures of --metrics, each a one-to-one reading of the files' outcomes
+ * (renameq.h). */
 #include <stdlib.h>
 
+#include "clock.h"
 #include "log.h"
 #include "statsjson.h"
 #include "summary.h"
@@ -79,6 +81,8 @@ static int exit_status(const struct run_summary *s)
 
 	if (s->signal)
 		return 128 + s->signal;
+	if (s->inputs_lost)
+		return 1;
 	for (size_t i = 0; i < s->n; i++) {
 		if (renameq_outcome(s->q, i) != done || s->fr[i].high_error_rate)
 			return 1;
@@ -93,49 +97,56 @@ static int exit_status(const struct run_summary *s)
 
 /* Write the --stats-json report; returns STATUS, or 1 instead of 0 when the
  * report cannot be written. */
-static int write_stats(const struct run_summary *s, int status)
+static int write_stats(const struct run_summary *s, struct statsjson_run *sr, int status)
 {
-	struct statsjson_file *files = calloc(s->n ? s->n : 1, sizeof(*files));
-	struct statsjson_run sr = {
-		.started = s->wall_started,
-		.seconds = s->seconds,
-		.exit_status = status,
-		.signal = s->signal,
-		.dry = s->cfg->dry,
-		.pools = s->cfg->servers,
-		.files = files,
-		.n = s->n,
-	};
-	char err[1024] = "out of memory";
-	int rc = -1;
+	char err[1024];
 
-	if (files != NULL) {
-		for (size_t i = 0; i < s->n; i++) {
-			files[i].name = s->files[i];
-			files[i].status = json_status(renameq_outcome(s->q, i));
-			files[i].high_error_rate = s->fr[i].high_error_rate;
-			files[i].st = s->fr[i].st;
-			files[i].lost = s->fr[i].lost;
-		}
-		/* outfile.c holds a second signal off while a temporary
-		 * file exists, and lets it through while a FIFO waits. */
-		rc = statsjson_write(s->cfg->stats_json, &sr, err, sizeof(err));
-		free(files);
-	}
-	if (rc < 0) {
+	sr->exit_status = status;
+	/* outfile.c holds a second signal off while a temporary file exists,
+	 * and lets it through while a FIFO waits. */
+	if (statsjson_write(s->cfg->stats_json, sr, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return status == 0 ? 1 : status;
 	}
 	return status;
 }
 
-int summary_finish(const struct run_summary *s)
+int summary_finish(const struct run_summary *s, struct metrics_run *m)
 {
+	struct statsjson_file *files = calloc(s->n ? s->n : 1, sizeof(*files));
+	struct statsjson_run sr = {
+		.started = (time_t)s->wall_started,
+		.seconds = s->seconds,
+		.signal = s->signal,
+		.dry = s->cfg->dry,
+		.pools = s->cfg->servers,
+		.files = files,
+		.n = s->n,
+	};
 	int status;
 
 	log_summary(s);
 	status = exit_status(s);
+	if (files == NULL) {
+		log_error("Cannot report the run: out of memory");
+		return status == 0 ? 1 : status;
+	}
+	/* One report of the run, read by both --stats-json and --metrics. */
+	for (size_t i = 0; i < s->n; i++) {
+		files[i].name = s->files[i];
+		files[i].status = json_status(renameq_outcome(s->q, i));
+		files[i].high_error_rate = s->fr[i].high_error_rate;
+		files[i].st = s->fr[i].st;
+		files[i].lost = s->fr[i].lost;
+	}
 	if (s->cfg->stats_json)
-		status = write_stats(s, status);
+		status = write_stats(s, &sr, status);
+	m->started = s->wall_started;
+	m->ended = clock_wall();
+	m->seconds = s->seconds;
+	m->signal = s->signal;
+	m->dry = s->cfg->dry;
+	statsjson_totals(&sr, &m->totals);
+	free(files);
 	return status;
 }

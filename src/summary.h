@@ -1,14 +1,14 @@
 /* summary.h -- the end of a run, read from each file's outcome: the
- * held-back warnings, the summary line, the exit status and the
- * --stats-json report. */
+ * held-back warnings, the summary line, the exit status, the --stats-json
+ * report and the figures of --metrics. */
 #ifndef MEMC_LOAD_SUMMARY_H
 #define MEMC_LOAD_SUMMARY_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "renameq.h"
 #include "report.h"
 
@@ -37,16 +37,19 @@ struct run_summary {
 	size_t started_files;        /* inputs handed to a worker */
 	int signal;                  /* the signal that stopped the run, or 0 */
 	double seconds;              /* the run's duration */
-	time_t wall_started;
+	double wall_started;         /* unix time */
+	int inputs_lost;             /* inputs left out with an error (main.c) */
 };
 
 /* Log the "Finished PATH: lines=... processed=..." line of one file. */
 void summary_log_file(const char *path, const struct file_stats *st);
 
-/* Log the summary, write the --stats-json report if asked, and return the
- * exit status: 0 when every file was renamed (with --dry: loaded) with an
- * acceptable error rate, 128 + the signal after a stop, 1 otherwise (also
- * when a log line could not be written, or the report). */
-int summary_finish(const struct run_summary *s);
+/* Log the summary, write the --stats-json report if asked, fill M with
+ * the run's figures but its exit status (the caller writes --metrics last,
+ * with the status the process exits with), and return the exit status: 0
+ * when every file was renamed (with --dry: loaded) with an acceptable error
+ * rate and no input was left out, 128 + the signal after a stop, 1
+ * otherwise (also when a log line could not be written, or the report). */
+int summary_finish(const struct run_summary *s, struct metrics_run *m);
 
 #endif

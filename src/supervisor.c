@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -38,7 +37,7 @@ struct run {
 	size_t running; /* files being loaded now */
 	int stopping;
 	double started;
-	time_t wall_started;
+	double wall_started;
 	uint64_t bytes_total; /* for the status line */
 	struct restarts restarts;
 };
@@ -347,7 +346,8 @@ static void run_serial(struct run *run)
 	}
 }
 
-int supervisor_run(const struct config *cfg, char **files, size_t n)
+int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_lost,
+		   struct metrics_run *m)
 {
 	struct run run;
 	int status;
@@ -357,7 +357,7 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 	run.files = files;
 	run.n = n;
 	run.started = clock_seconds();
-	run.wall_started = time(NULL);
+	run.wall_started = clock_wall();
 	run.fr = calloc(n ? n : 1, sizeof(*run.fr));
 	run.q = renameq_new(n, !cfg->dry);
 	if (run.fr == NULL || run.q == NULL || signals_install(!cfg->serial, pool_kill_all) < 0) {
@@ -386,8 +386,9 @@ int supervisor_run(const struct config *cfg, char **files, size_t n)
 		.signal = signals_stop_requested(),
 		.seconds = clock_seconds() - run.started,
 		.wall_started = run.wall_started,
+		.inputs_lost = inputs_lost,
 	};
-	status = summary_finish(&sum);
+	status = summary_finish(&sum, m);
 	renameq_free(run.q);
 	free(run.fr);
 	return status;

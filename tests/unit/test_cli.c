@@ -166,6 +166,28 @@ static void lock_options(void **state)
 	assert_false(cfg.no_lock);
 }
 
+static void metrics_and_syslog(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "a.gz"), CLI_RUN);
+	assert_null(cfg.metrics);
+	assert_false(cfg.syslog);
+	assert_int_equal(PARSE(&cfg, "--metrics", "/var/lib/m.prom", "--syslog", "-q"), CLI_RUN);
+	assert_string_equal(cfg.metrics, "/var/lib/m.prom");
+	assert_true(cfg.syslog);
+	assert_null(cfg.log_path);
+	assert_int_equal(PARSE(&cfg, "--metrics=m.prom", "--stats-json", "s.json"), CLI_RUN);
+	assert_string_equal(cfg.metrics, "m.prom");
+	assert_string_equal(cfg.stats_json, "s.json");
+	/* One log destination: syslog or a file, whichever comes first. */
+	assert_int_equal(PARSE(&cfg, "--syslog", "-l", "log.txt"), CLI_ERROR);
+	assert_string_equal(err, "--syslog and --log are exclusive: give one");
+	assert_int_equal(PARSE(&cfg, "--log=log.txt", "--syslog"), CLI_ERROR);
+	assert_string_equal(err, "--syslog and --log are exclusive: give one");
+}
+
 static void help_and_version(void **state)
 {
 	struct config cfg;
@@ -230,6 +252,8 @@ static void bad_values(void **state)
 		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	EXPECT_ERROR("option '--dry' takes no value", "--dry=1");
 	EXPECT_ERROR("option '--test' takes no value", "--test=1");
+	EXPECT_ERROR("option '--syslog' takes no value", "--syslog=1");
+	EXPECT_ERROR("option '--metrics' needs a value", "--metrics");
 	EXPECT_ERROR("unknown option '--dryrun'", "--dryrun");
 	EXPECT_ERROR("unknown option '-x'", "-qx");
 	EXPECT_ERROR("unknown option '-x'", "--dry", "-xq");
@@ -243,6 +267,7 @@ int main(void)
 		cmocka_unit_test(original_long_names), cmocka_unit_test(help_and_version),
 		cmocka_unit_test(protocol_option),
 		cmocka_unit_test(lock_options),
+		cmocka_unit_test(metrics_and_syslog),
 		cmocka_unit_test(bad_values),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

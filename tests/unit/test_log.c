@@ -165,6 +165,36 @@ static void stderr_full(void **state)
 	close(full);
 }
 
+/* With syslog, stderr gets the lines only when asked (a terminal): here
+ * stderr is /dev/full, so each line written there counts as lost. What
+ * syslog(3) does with the message is its own affair, never counted. */
+static void syslog_and_stderr(void **state)
+{
+	char err[256];
+	int saved = dup(STDERR_FILENO), full = open("/dev/full", O_WRONLY);
+
+	(void)state;
+	assert_true(saved >= 0 && full >= 0);
+	assert_int_equal(dup2(full, STDERR_FILENO), STDERR_FILENO);
+	log_open_syslog(LEVEL_WARN, 0);
+	log_error("to syslog only");
+	log_info("filtered out by the level");
+	assert_int_equal(log_failures(NULL), 0);
+	log_close();
+	log_open_syslog(LEVEL_WARN, 1);
+	log_warn("to syslog and to stderr");
+	log_info("filtered out by the level");
+	assert_int_equal(log_failures(NULL), 1);
+	log_close();
+	/* log_open goes back to plain lines. */
+	assert_int_equal(log_open(NULL, LEVEL_INFO, err, sizeof(err)), 0);
+	log_info("to stderr");
+	assert_int_equal(log_failures(NULL), 2);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(full);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +204,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(short_writes_count, setup, teardown),
 	    cmocka_unit_test_setup_teardown(workers_counts_are_added, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stderr_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(syslog_and_stderr, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
