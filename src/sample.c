@@ -24,14 +24,26 @@ struct sample {
 	struct verifier *v[REPORT_SERVERS];
 };
 
-/* FNV-1a over the key, then splitmix64's finalizer with the run's seed: a
- * few instructions per sampled key, and no library offers a seeded hash. */
+/* The key 8 bytes at a time, each word multiplied in (a byte-at-a-time
+ * FNV-1a cost 0.05 CPU s per million keys, a twentieth of the load), then
+ * splitmix64's finalizer with the run's seed. Hand-written: no library
+ * offers a seeded 64-bit hash. */
 static uint64_t key_hash(uint64_t seed, const char *key, size_t keylen)
 {
-	uint64_t h = 0xcbf29ce484222325u ^ seed;
+	uint64_t h = seed ^ (keylen * 0x9e3779b97f4a7c15u), w;
+	size_t i = 0;
 
-	for (size_t i = 0; i < keylen; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3u;
+	for (; i + 8 <= keylen; i += 8) {
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	if (i < keylen) {
+		w = 0;
+		memcpy(&w, key + i, keylen - i);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+		h ^= h >> 32;
+	}
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9u;
 	h ^= h >> 27;
