@@ -114,26 +114,17 @@ int metrics_format(FILE *out, const struct metrics_run *m)
 	return ferror(out) ? -1 : 0;
 }
 
+static int format_any(FILE *out, const void *m)
+{
+	return metrics_format(out, m);
+}
+
 int metrics_write(const char *path, const struct metrics_run *m, char *err, size_t errlen)
 {
-	char *text = NULL, why[1024] = "";
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	int rc = -1;
+	char why[1024];
 
-	/* Formatted whole first, as statsjson_write does: then one buffer
-	 * goes to the file, written and checked by outfile.c. */
-	if (out == NULL) {
-		snprintf(why, sizeof(why), "%s", strerror(errno));
-	} else {
-		int bad = metrics_format(out, m) < 0;
-		if (fclose(out) != 0 || bad)
-			snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
-		else
-			rc = outfile_write(path, text, len, why, sizeof(why));
-	}
-	free(text);
-	if (rc < 0)
-		snprintf(err, errlen, "Cannot write metrics to %s: %s", path, why);
-	return rc;
+	if (outfile_format(path, format_any, m, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "Cannot write metrics to %s: %s", path, why);
+	return -1;
 }

@@ -231,3 +231,24 @@ int outfile_write(const char *path, const void *data, size_t len, char *err, siz
 	snprintf(err, errlen, "link to %s: %s", name, why);
 	return -1;
 }
+
+int outfile_format(const char *path, outfile_format_fn *format, const void *arg, char *err,
+		   size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc = -1;
+
+	if (out == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	int bad = format(out, arg) < 0;
+	if (fclose(out) != 0 || bad)
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+	else
+		rc = outfile_write(path, text, len, err, errlen);
+	free(text);
+	return rc;
+}

@@ -19,10 +19,21 @@
 #define MEMC_LOAD_OUTFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Write DATA (LEN bytes) to PATH as above. 0, or -1 with a reason in ERR
  * that names the file acted on when it is not PATH itself (a temporary
  * file, a link's target); no temporary file is left behind. */
 int outfile_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* FORMAT(out, ARG) writes the whole text to OUT and returns 0, or -1 on a
+ * stream error. */
+typedef int outfile_format_fn(FILE *out, const void *arg);
+
+/* Format the text whole in memory first, then write it to PATH as
+ * outfile_write does: one buffer reaches the file, whatever the file is.
+ * 0, or -1 with a reason in ERR. */
+int outfile_format(const char *path, outfile_format_fn *format, const void *arg, char *err,
+		   size_t errlen);
 
 #endif

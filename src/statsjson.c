@@ -221,26 +221,17 @@ int statsjson_format(FILE *out, const struct statsjson_run *run)
 	return ferror(out) ? -1 : 0;
 }
 
+static int format_any(FILE *out, const void *run)
+{
+	return statsjson_format(out, run);
+}
+
 int statsjson_write(const char *path, const struct statsjson_run *run, char *err, size_t errlen)
 {
-	char *text = NULL, why[1024] = "";
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	int rc = -1;
+	char why[1024];
 
-	/* Formatted whole first: what goes to the file is then one buffer,
-	 * written and checked by outfile.c whatever the file is. */
-	if (out == NULL) {
-		snprintf(why, sizeof(why), "%s", strerror(errno));
-	} else {
-		int bad = statsjson_format(out, run) < 0;
-		if (fclose(out) != 0 || bad)
-			snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
-		else
-			rc = outfile_write(path, text, len, why, sizeof(why));
-	}
-	free(text);
-	if (rc < 0)
-		snprintf(err, errlen, "Cannot write statistics to %s: %s", path, why);
-	return rc;
+	if (outfile_format(path, format_any, run, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "Cannot write statistics to %s: %s", path, why);
+	return -1;
 }
