@@ -153,9 +153,12 @@ def test_workers_never_outlive_the_supervisor(mc, tmp_path, sig):
     Run without helpers.Run, whose subreaper would kill them itself."""
     paths = files(tmp_path, n=2, count=500)
     mc.stop_server("gaid")  # the workers wait on it, 20 s each
+    # A shell runs background jobs with SIGQUIT ignored, and that is
+    # inherited: give the loader the default action, or SIGQUIT does nothing.
     proc = subprocess.Popen([helpers.MEMC_LOAD] + mc.opts() + ["-w", "2", "--timeout", "20000"]
                             + [str(p) for p in paths], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGQUIT, signal.SIG_DFL))
     kids = []
     try:
         while len(kids) < 2:
