@@ -8,6 +8,7 @@ protocol with a plain socket, writing gzip inputs, reading the log.
 import gzip
 import json
 import os
+import pty
 import re
 import shutil
 import signal
@@ -574,3 +575,23 @@ class Nutcracker:
 
     def stop(self):
         memcached._stop_pid(self.proc.pid, self.proc)
+
+
+def run_on_terminal(argv, timeout=None):
+    """Run ARGV with a pseudo-terminal as its stderr; return (exit status,
+    what it wrote there)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=timeout or RUN_TIMEOUT), out

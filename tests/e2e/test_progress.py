@@ -1,8 +1,5 @@
 """The status line: on a terminal only, and never with -q or --no-progress."""
 
-import os
-import pty
-import subprocess
 
 import pytest
 
@@ -18,21 +15,8 @@ def lines(n):
 
 def run_on_terminal(args):
     """Run memc_load with a pseudo-terminal as stderr; return what it wrote there."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([helpers.MEMC_LOAD] + args, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the last writer closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.wait(timeout=60) == 0, out
+    status, out = helpers.run_on_terminal([helpers.MEMC_LOAD] + args, timeout=60)
+    assert status == 0, out
     return out
 
 

@@ -9,7 +9,6 @@ tmpfs holding the few devices a process needs and, as log, a link to a
 socket this test reads: the machine's /dev is not touched."""
 
 import os
-import pty
 import re
 import shutil
 import socket
@@ -164,23 +163,10 @@ def test_quiet_keeps_warnings_and_errors_only(syslog, mc, tmp_path):
 
 def test_on_a_terminal_the_lines_are_shown_too(syslog, tmp_path):
     path = write_gz(tmp_path / "20170929000000.tsv.gz", ["dvid\tt\t1\t2\t3"])
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(syslog.wrapper() + [helpers.MEMC_LOAD, "--syslog", "--dry", "-q",
-                                                "--no-progress", "-w", "1", str(path),
-                                                str(tmp_path / "missing.tsv.gz")],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the last writer closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    assert proc.wait(timeout=helpers.RUN_TIMEOUT) == 1, out
+    status, out = helpers.run_on_terminal(syslog.wrapper() + [
+        helpers.MEMC_LOAD, "--syslog", "--dry", "-q", "--no-progress", "-w", "1", str(path),
+        str(tmp_path / "missing.tsv.gz")])
+    assert status == 1, out
     messages = syslog.messages()
 
     # The same messages both ways; in the same order only within a process.
