@@ -207,6 +207,14 @@ def test_lf_in_a_dev_id_makes_two_lines(mc, tmp_path):
     assert keys["idfa"] == {b"idfa:lf-y"} and keys["gaid"] == set(), keys
 
 
+def recv_all(sock):
+    """Everything the peer sends until it closes."""
+    got = b""
+    while chunk := sock.recv(4096):
+        got += chunk
+    return got
+
+
 def test_the_strict_server_catches_malformed_commands():
     """The guard of the tests above: what it must flag, and what it accepts."""
     bad = [
@@ -236,18 +244,17 @@ def test_the_strict_server_catches_malformed_commands():
             before = len(server.violations)
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                 s.sendall(cmd)
-                assert s.recv(4096).startswith(b"ERROR\r\n"), cmd
+                # Half-close and read to the end: the server has then judged
+                # every byte of this command, so no late violation of it can
+                # land in the next command's count.
+                s.shutdown(socket.SHUT_WR)
+                assert recv_all(s).startswith(b"ERROR\r\n"), cmd
             assert len(server.violations) > before, cmd
         before = len(server.violations)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.sendall(b"set ok\xff 0 0 3\r\nabc\r\nset e 0 0 0\r\n\r\n"
                       b"ms q 2 O7 q\r\nxy\r\nms l 1 O8\r\nz\r\nmn\r\nquit\r\n")
-            got = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
+            got = recv_all(s)
     finally:
         server.close()
     assert got == b"STORED\r\nSTORED\r\nHD O8\r\nMN\r\n"
