@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "known_run.h"
 #include "metrics.h"
 
 /* The metrics of M as a string; free it. */
@@ -31,7 +32,7 @@ static char *format(const struct metrics_run *m)
 #define GAUGE(name, help) \
 	"# HELP memc_load_last_run_" name " " help "\n# TYPE memc_load_last_run_" name " gauge\n"
 
-/* Three files, as test_statsjson.c's whole report: their totals through
+/* The known run, with verification results: its totals through
  * statsjson_totals, then the metrics of those. */
 static void whole_run(void **state)
 {
@@ -41,36 +42,11 @@ static void whole_run(void **state)
 	char *text;
 
 	(void)state;
-	memset(f, 0, sizeof(f));
-	f[0].name = "/data/a/20170929000000.tsv.gz";
-	f[0].status = STATSJSON_RENAMED;
-	f[0].high_error_rate = 1;
-	f[0].st.lines = 7;
-	f[0].st.blank = 1;
-	f[0].st.processed = 2;
-	f[0].st.errors = 4;
-	f[0].st.by_kind[ERR_FIELDS] = 1;
-	f[0].st.by_kind[ERR_DEV_TYPE] = 1;
-	f[0].st.by_kind[ERR_DEV_ID] = 1;
-	f[0].st.by_kind[ERR_KEY] = 1;
-	f[0].st.apps_dropped = 2;
-	f[0].st.coords_dropped = 1;
-	f[0].st.bytes_in = 120;
+	known_run_files(f);
 	f[0].st.verified = 1;
 	f[0].st.verify = (struct verify_counts){.sampled = 2, .equal = 1, .different = 1};
-	server_set_add(&f[0].lost, DEV_GAID * MAX_POOL);
-	f[1].name = "/data/a/20170929000100.tsv.gz";
-	f[1].status = STATSJSON_FAILED;
-	f[1].st.lines = 1;
-	f[1].st.errors = 1;
-	f[1].st.by_kind[ERR_UNDELIVERED] = 1;
-	f[1].st.bytes_in = 40;
-	f[1].st.restarts = 1;
-	f[1].st.evicted = 5;
 	f[1].st.verified = 1;
 	f[1].st.verify = (struct verify_counts){.sampled = 3, .missing = 2, .unverified = 1};
-	f[2].name = "/data/a/20170929000200.tsv.gz";
-	f[2].status = STATSJSON_NOT_STARTED;
 	memset(&run, 0, sizeof(run));
 	run.files = f;
 	run.n = 3;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "known_run.h"
 #include "statsjson.h"
 
 /* The report of RUN as a string; free it. */
@@ -70,39 +71,14 @@ static void whole_report(void **state)
 
 	(void)state;
 	use_tz("UTC0");
-	memset(f, 0, sizeof(f));
-	f[0].name = "/data/a/20170929000000.tsv.gz";
-	f[0].status = STATSJSON_RENAMED;
-	f[0].high_error_rate = 1;
-	f[0].st.lines = 7;
-	f[0].st.blank = 1;
-	f[0].st.processed = 2;
-	f[0].st.errors = 4;
-	f[0].st.by_kind[ERR_FIELDS] = 1;
-	f[0].st.by_kind[ERR_DEV_TYPE] = 1;
-	f[0].st.by_kind[ERR_DEV_ID] = 1;
-	f[0].st.by_kind[ERR_KEY] = 1;
-	f[0].st.apps_dropped = 2;
-	f[0].st.coords_dropped = 1;
-	f[0].st.bytes_in = 120;
+	known_run_files(f);
 	f[0].st.seconds = 0.25;
-	f[1].name = "/data/a/20170929000100.tsv.gz";
-	f[1].status = STATSJSON_FAILED;
-	f[1].st.lines = 1;
-	f[1].st.errors = 1;
-	f[1].st.by_kind[ERR_UNDELIVERED] = 1;
-	f[1].st.bytes_in = 40;
 	f[1].st.seconds = 1.0000004; /* written to the microsecond */
 	snprintf(f[1].st.failure, sizeof(f[1].st.failure), "0 records rejected, 1 undelivered");
 	/* The idfa server restarted during the second file's load and evicted
 	 * 5 items; the gaid server restarted after the first was renamed. */
-	f[1].st.restarts = 1;
-	f[1].st.evicted = 5;
 	f[1].st.servers[DEV_IDFA * MAX_POOL].restarts = 1;
 	f[1].st.servers[DEV_IDFA * MAX_POOL].evicted = 5;
-	server_set_add(&f[0].lost, DEV_GAID * MAX_POOL);
-	f[2].name = "/data/a/20170929000200.tsv.gz";
-	f[2].status = STATSJSON_NOT_STARTED;
 	memset(&run, 0, sizeof(run));
 	memset(pools, 0, sizeof(pools));
 	snprintf(pools[DEV_IDFA].addr[0].spec, sizeof(pools[0].addr[0].spec), "127.0.0.1:33013");
