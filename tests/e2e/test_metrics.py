@@ -14,7 +14,7 @@ import re
 import pytest
 
 from helpers import ROOT, Run, dot, free_port, kill_memcached, memcached_on, run, write_gz
-from test_stats_json import KINDS, NAMES, STATUSES, good, write_mix
+from test_stats_json import KINDS, NAMES, STATUSES, good, unwritable, write_mix
 
 prometheus = pytest.importorskip(
     "prometheus_client.parser", reason="python3-prometheus-client is installed by make deps")
@@ -286,14 +286,7 @@ def test_metrics_that_cannot_be_written(mc, tmp_path, target):
     path = write_gz(tmp_path / NAMES[0], good("idfa", "w", 5))
     out = tmp_path / "out"
     out.mkdir()
-    if target == "missing_dir":
-        metrics = out / "missing" / "m.prom"
-        reason = r"cannot create a temporary file in %s: No such file or directory" % \
-            re.escape(str(metrics.parent))
-    else:
-        metrics = out / "m.prom"
-        metrics.mkdir()
-        reason = r"it is a directory"
+    metrics, reason = unwritable(out, "m.prom", target)
     stats = tmp_path / "stats.json"
 
     res = run(mc.opts() + ["--metrics", metrics, "--stats-json", stats, str(path)])

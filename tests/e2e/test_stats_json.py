@@ -316,19 +316,25 @@ def test_report_after_a_signal(mc, tmp_path, mode):
     assert report["totals"]["not_started"] == 3 - running
 
 
+def unwritable(out_dir, name, target):
+    """An output path in OUT_DIR that cannot be written: in a missing
+    directory, or a directory itself. The path, and the reason the loader
+    must give (a regular expression)."""
+    if target == "missing_dir":
+        path = out_dir / "missing" / name
+        return path, r"cannot create a temporary file in %s: No such file or directory" % \
+            re.escape(str(path.parent))
+    path = out_dir / name
+    path.mkdir()
+    return path, r"it is a directory"  # refused before any temporary file is made
+
+
 @pytest.mark.parametrize("target", ["missing_dir", "a_directory"])
 def test_report_that_cannot_be_written(mc, tmp_path, target):
     path = write_gz(tmp_path / NAMES[0], good("idfa", "w", 5))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    if target == "missing_dir":
-        stats = out_dir / "missing" / "stats.json"
-        reason = r"cannot create a temporary file in %s: No such file or directory" % \
-            re.escape(str(stats.parent))
-    else:
-        stats = out_dir / "stats.json"
-        stats.mkdir()
-        reason = r"it is a directory"  # refused before any temporary file is made
+    stats, reason = unwritable(out_dir, "stats.json", target)
 
     res = run(mc.opts() + ["--stats-json", stats, str(path)])
 
