@@ -232,8 +232,8 @@ static void check_key(const char *key, size_t keylen, const struct model *m)
 	CHECK(keylen == 5 + m->flen[1] && memcmp(key + 5, m->field[1], m->flen[1]) == 0);
 }
 
-/* The size of the record's UserApps message, as protobuf-c counts it. */
-static size_t packed_size(void)
+/* The record REC as protobuf-c's UserApps message. */
+static UserApps message(void)
 {
 	UserApps msg = USER_APPS__INIT;
 
@@ -243,6 +243,14 @@ static size_t packed_size(void)
 	msg.lat = rec.lat;
 	msg.has_lon = rec.has_lon != 0;
 	msg.lon = rec.lon;
+	return msg;
+}
+
+/* The size of the record's UserApps message, as protobuf-c counts it. */
+static size_t packed_size(void)
+{
+	UserApps msg = message();
+
 	return user_apps__get_packed_size(&msg);
 }
 
@@ -354,14 +362,8 @@ static void check_command(const char *key, size_t keylen)
  * protobuf-c's own packing of that record. */
 static void check_encoded(const struct record *enc)
 {
-	UserApps msg = USER_APPS__INIT;
+	UserApps msg = message();
 
-	msg.n_apps = rec.napps;
-	msg.apps = rec.apps;
-	msg.has_lat = rec.has_lat != 0;
-	msg.lat = rec.lat;
-	msg.has_lon = rec.has_lon != 0;
-	msg.lon = rec.lon;
 	size_t n = user_apps__pack(&msg, packed);
 	CHECK(encoded.len == n && memcmp(encoded.data, packed, n) == 0);
 	CHECK(enc->napps == rec.napps && enc->apps_dropped == rec.apps_dropped);
