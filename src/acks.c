@@ -3,10 +3,10 @@
 #include "log.h"
 #include "mcproto.h"
 
-/* The oldest record was answered LINE and not stored: count it in *COUNT,
- * log it with its key (read back from its command), drop it. */
-static void reject(struct window *w, const char *line, size_t len, uint64_t *count,
-		   const char *spec)
+/* The oldest record was answered LINE and not stored: count it in *COUNT
+ * (one of C's), log it with its key (read back from its command), drop it. */
+static void reject(struct window *w, const char *line, size_t len, struct ack_counts *c,
+		   uint64_t *count, const char *spec)
 {
 	size_t cmdlen, keylen;
 	const char *cmd = window_head_cmd(w, &cmdlen);
@@ -14,6 +14,8 @@ static void reject(struct window *w, const char *line, size_t len, uint64_t *cou
 
 	++*count;
 	log_nth(*count, "%s rejected %.*s: %.*s", spec, (int)keylen, key, (int)len, line);
+	if (count == &c->too_large && c->on_too_large != NULL)
+		c->on_too_large(key, keylen, c->ctx);
 	window_pop(w);
 }
 
@@ -41,13 +43,13 @@ static enum ack text_reply(struct window *w, const char *line, size_t len, int s
 		stored(w, 1, c);
 		return ACK_OK;
 	case MCPROTO_REJECTED:
-		reject(w, line, len, &c->rejected, spec);
+		reject(w, line, len, c, &c->rejected, spec);
 		return ACK_OK;
 	case MCPROTO_TOO_LARGE:
-		reject(w, line, len, &c->too_large, spec);
+		reject(w, line, len, c, &c->too_large, spec);
 		return ACK_OK;
 	case MCPROTO_RESYNC:
-		reject(w, line, len, &c->rejected, spec);
+		reject(w, line, len, c, &c->rejected, spec);
 		return ACK_RESYNC;
 	default:
 		return ACK_GARBAGE;
@@ -66,13 +68,13 @@ static enum ack loud_reply(struct window *w, enum mcproto_meta r, long opaque, s
 		return ACK_OK;
 	case MCPROTO_META_REJECTED:
 	case MCPROTO_META_FAILED:
-		reject(w, line, len, &c->rejected, spec);
+		reject(w, line, len, c, &c->rejected, spec);
 		return ACK_OK;
 	case MCPROTO_META_TOO_LARGE:
-		reject(w, line, len, &c->too_large, spec);
+		reject(w, line, len, c, &c->too_large, spec);
 		return ACK_OK;
 	case MCPROTO_META_RESYNC:
-		reject(w, line, len, &c->rejected, spec);
+		reject(w, line, len, c, &c->rejected, spec);
 		return ACK_RESYNC;
 	default:
 		return ACK_GARBAGE;
@@ -100,7 +102,7 @@ static enum ack quiet_reply(struct window *w, enum mcproto_meta r, long opaque,
 		if (r == MCPROTO_META_STORED)
 			stored(w, 1, c);
 		else
-			reject(w, line, len, &c->rejected, spec);
+			reject(w, line, len, c, &c->rejected, spec);
 		return ACK_OK;
 	case MCPROTO_META_TOO_LARGE:
 	case MCPROTO_META_FAILED:

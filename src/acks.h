@@ -17,10 +17,16 @@
 
 #include "window.h"
 
+/* Told the key of each record refused as too large (--verify leaves such
+ * keys out of its sample: the server holds no value of theirs). */
+typedef void acks_too_large_fn(const char *key, size_t keylen, void *ctx);
+
 struct ack_counts {
 	uint64_t stored;    /* STORED, HD, or passed by an MN */
 	uint64_t rejected;  /* answered, not stored: NOT_STORED, NS, SERVER_ERROR, ... */
 	uint64_t too_large; /* over the server's item size limit */
+	acks_too_large_fn *on_too_large; /* NULL: nobody to tell */
+	void *ctx;                       /* passed to on_too_large */
 };
 
 enum ack {

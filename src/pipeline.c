@@ -88,6 +88,12 @@ void pipeline_identify(struct pipeline *p, int on)
 	p->dl.identify = on;
 }
 
+void pipeline_on_too_large(struct pipeline *p, acks_too_large_fn *fn, void *ctx)
+{
+	p->acks.on_too_large = fn;
+	p->acks.ctx = ctx;
+}
+
 void pipeline_set_dial(struct pipeline *p, dialer_fn *dial, void *ctx)
 {
 	p->dl.dial = dial;

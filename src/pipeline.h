@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acks.h"
 #include "addr.h"
 #include "config.h"
 #include "dialer.h"
@@ -67,6 +68,9 @@ void pipeline_flush(struct pipeline *p);
 /* Flush, then ask the server once more who it is: a restart after the last
  * acknowledgement is seen too, and its evictions are read. */
 void pipeline_finish(struct pipeline *p);
+
+/* Tell FN (with CTX) the key of each record refused as too large. */
+void pipeline_on_too_large(struct pipeline *p, acks_too_large_fn *fn, void *ctx);
 
 /* Whether to ask each new connection's server who it is ("stats"): on by
  * default; a server that does not answer turns it off by itself. */

@@ -21,6 +21,10 @@ struct sample {
 	unsigned char *kept;
 	size_t len, cap;
 	int streaming;
+	/* Hashes of sampled keys refused as too large, sorted before the read-back. */
+	uint64_t *refused;
+	size_t nrefused, refused_cap;
+	int refused_overflow; /* more than SAMPLE_REFUSED_MAX: no read-back */
 	struct verifier *v[REPORT_SERVERS];
 };
 
@@ -112,10 +116,50 @@ void sample_offer(struct sample *sp, int server, const char *key, size_t keylen,
 		keep(sp, server, key, keylen, value, valuelen);
 }
 
-/* Read one record back from SERVER; 0, or -1 when out of memory. */
+void sample_too_large(const char *key, size_t keylen, void *ctx)
+{
+	struct sample *sp = ctx;
+
+	if (!sampled(sp, key, keylen) || sp->refused_overflow)
+		return;
+	if (sp->nrefused == sp->refused_cap) {
+		size_t cap = sp->refused_cap ? 2 * sp->refused_cap : 1024;
+		uint64_t *p = cap <= SAMPLE_REFUSED_MAX ? realloc(sp->refused, cap * sizeof(*p)) : NULL;
+		if (p == NULL) {
+			sp->refused_overflow = 1;
+			return;
+		}
+		sp->refused = p;
+		sp->refused_cap = cap;
+	}
+	sp->refused[sp->nrefused++] = key_hash(sp->cfg->verify_seed, key, keylen);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Whether KEY was refused as too large (after the sort in sample_run). */
+static int refused(const struct sample *sp, const char *key, size_t keylen)
+{
+	uint64_t h;
+
+	if (sp->nrefused == 0)
+		return 0;
+	h = key_hash(sp->cfg->verify_seed, key, keylen);
+	return bsearch(&h, sp->refused, sp->nrefused, sizeof(h), cmp_u64) != NULL;
+}
+
+/* Read one record back from SERVER, unless its key was refused; 0, or -1
+ * when out of memory. */
 static int check(struct sample *sp, struct sink *sink, int server, const char *key,
 		 size_t keylen, const uint8_t *value, size_t valuelen)
 {
+	if (refused(sp, key, keylen))
+		return 0;
 	if (sp->v[server] == NULL) {
 		const struct config *cfg = sp->cfg;
 		struct server_watch w;
@@ -213,6 +257,12 @@ void sample_run(struct sample *sp, const char *path, struct sink *sink,
 
 	if (sp == NULL)
 		return;
+	if (sp->refused_overflow) {
+		log_warn("%s: more than %d sampled records were refused as too large: not read back",
+			 path, SAMPLE_REFUSED_MAX);
+		return;
+	}
+	qsort(sp->refused, sp->nrefused, sizeof(*sp->refused), cmp_u64);
 	rc = sp->streaming ? check_streamed(sp, path, sink, st) : check_kept(sp, sink);
 	for (int s = 0; s < REPORT_SERVERS; s++) {
 		struct verify_stats vs;
@@ -252,5 +302,6 @@ void sample_free(struct sample *sp)
 	for (int s = 0; s < REPORT_SERVERS; s++)
 		verifier_free(sp->v[s]);
 	free(sp->kept);
+	free(sp->refused);
 	free(sp);
 }

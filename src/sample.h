@@ -19,6 +19,9 @@
 
 /* Most bytes of sampled records kept in memory. */
 #define SAMPLE_KEEP (8u * 1024 * 1024)
+/* Most sampled keys refused as too large that are remembered; with more,
+ * the file is not read back (its error rate says what went wrong). */
+#define SAMPLE_REFUSED_MAX (1024 * 1024)
 
 struct sample;
 
@@ -29,6 +32,12 @@ struct sample *sample_new(const struct config *cfg, struct file_stats *st);
 /* The worker sent this record to server SERVER (report.h's numbering). */
 void sample_offer(struct sample *sp, int server, const char *key, size_t keylen,
 		    const uint8_t *value, size_t valuelen);
+
+/* A server refused the record KEY as too large (an acks_too_large_fn, CTX
+ * the sample): the key's records are left out of the sample, since the
+ * server holds none of them now (memcached drops a key's old value when a
+ * set of it is refused). */
+void sample_too_large(const char *key, size_t keylen, void *ctx);
 
 /* Read the sample back and count it into st->verify; when the sample did
  * not fit, PATH is read again (it must still be the file ST describes) and

@@ -40,6 +40,8 @@ struct sink {
 	int attempts;
 	int timeout_ms;
 	struct sink_stats stats; /* --serial's counts; pipelines keep their own */
+	acks_too_large_fn *on_too_large; /* --serial's; the pipelines have their own */
+	void *too_large_ctx;
 };
 
 const char *sink_backend(void)
@@ -195,6 +197,8 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		describe_failure(d->mc, rc, why, sizeof(why));
 		if (rc == MEMCACHED_E2BIG) { /* never storable: over the item size */
 			sink->stats.too_large++;
+			if (sink->on_too_large != NULL)
+				sink->on_too_large(key, keylen, sink->too_large_ctx);
 			log_nth(++d->rejected[server], "%s rejected %.*s: %s", spec, (int)keylen, key,
 				why);
 			return;
@@ -217,6 +221,16 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 	d->down[server] = 1;
 	log_error("%s: giving up after %d attempts: %s; its remaining records fail", spec,
 		  sink->attempts, why);
+}
+
+void sink_on_too_large(struct sink *sink, acks_too_large_fn *fn, void *ctx)
+{
+	sink->on_too_large = fn;
+	sink->too_large_ctx = ctx;
+	for (int t = 0; t < DEV_TYPES; t++)
+		for (int i = 0; i < sink->dest[t].pool->n; i++)
+			if (sink->dest[t].pl[i] != NULL)
+				pipeline_on_too_large(sink->dest[t].pl[i], fn, ctx);
 }
 
 /* The position in D's pool of KEY's server. */

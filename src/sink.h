@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acks.h"
 #include "config.h"
 #include "report.h"
 #include "serverid.h"
@@ -32,6 +33,10 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen);
  * returns with --serial. Counted by sink_flush at the latest. */
 int sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
 	     const uint8_t *value, size_t valuelen);
+
+/* Tell FN (with CTX) the key of each record a server refused as too large
+ * for it (acks.h), before sink_finish returns. */
+void sink_on_too_large(struct sink *sink, acks_too_large_fn *fn, void *ctx);
 
 /* The server KEY of TYPE goes to, numbered as report.h says; sink_put
  * returns the same. */

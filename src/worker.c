@@ -140,6 +140,8 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 		sp = sample_new(cfg, st);
 		if (sp == NULL && st->failure[0] != '\0')
 			goto out;
+		if (sp != NULL)
+			sink_on_too_large(sink, sample_too_large, sp);
 	}
 
 	const char *line;
