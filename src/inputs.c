@@ -1,5 +1,6 @@
 /* inputs.c -- FILE operands or glob(3) matches, sorted, dot-names and
  * duplicates skipped; and whether a file is still the one that was read. */
+#include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -130,6 +131,39 @@ nomem:
 #pragma GCC diagnostic pop
 #endif
 
+/* No match in a directory that is there is a run with nothing to do; in
+ * one that is missing or unreadable, the pattern is wrong. The directory
+ * is the pattern's part before its first wildcard, up to its last '/'.
+ * 0, or -1 with a reason in ERR. */
+static int pattern_dir_readable(const char *pattern, char *err, size_t errlen)
+{
+	char dir[4096];
+	size_t fixed = strcspn(pattern, "*?[\\"), len = fixed;
+	DIR *d;
+
+	while (len > 0 && pattern[len - 1] != '/')
+		len--;
+	while (len > 1 && pattern[len - 1] == '/')
+		len--;
+	if (len >= sizeof(dir)) {
+		snprintf(err, errlen, "No input files match %s: its directory is too long", pattern);
+		return -1;
+	}
+	memcpy(dir, len > 0 ? pattern : ".", len > 0 ? len : 1);
+	dir[len > 0 ? len : 1] = '\0';
+	d = opendir(dir);
+	if (d != NULL) {
+		closedir(d);
+		return 0;
+	}
+	if (errno == ENOENT || errno == ENOTDIR)
+		snprintf(err, errlen, "No input files match %s: no such directory %s", pattern, dir);
+	else
+		snprintf(err, errlen, "No input files match %s: cannot read the directory %s: %s",
+			 pattern, dir, strerror(errno));
+	return -1;
+}
+
 int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_skip_fn *skip,
 		   char *err, size_t errlen)
 {
@@ -145,7 +179,7 @@ int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_sk
 	if (rc == GLOB_NOMATCH) {
 		*files = NULL;
 		*n = 0;
-		return 0;
+		return pattern_dir_readable(cfg->pattern, err, errlen);
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", cfg->pattern,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,34 @@ static long holder_pid(int fd)
 	return end != buf && *end == '\n' && pid > 0 ? pid : 0;
 }
 
+/* Whether the open file FD may serve as a lock file: a regular file, empty
+ * or holding a pid line, nothing else (--lock some.conf must not have its
+ * content replaced). 0, or -1 with ERR saying why. */
+static int is_lock_file(int fd, const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	struct stat sb;
+	ssize_t n;
+
+	if (fstat(fd, &sb) < 0) {
+		snprintf(err, errlen, "Cannot use %s as the lock file: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "Cannot use %s as the lock file: it is %s, not a regular file",
+			 path, inputs_type_name(sb.st_mode));
+		return -1;
+	}
+	if (sb.st_size == 0)
+		return 0;
+	n = sb.st_size < (off_t)sizeof(buf) ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n > 1 && buf[n - 1] == '\n' && strspn(buf, "0123456789") == (size_t)n - 1)
+		return 0;
+	snprintf(err, errlen, "Cannot use %s as the lock file: it holds something else than the "
+		 "pid line of a lock file", path);
+	return -1;
+}
+
 /* Our pid, for the message of a run that finds the lock held. Written
  * before the file is cut to length, so a reader never sees it empty. Best
  * effort: a lock file we may only read still locks. */
@@ -89,13 +118,22 @@ int lock_take(const char *path, int wait_seconds, char *err, size_t errlen)
 {
 	const struct timespec retry = {0, RETRY_NS};
 	double deadline = clock_seconds() + wait_seconds;
+	struct stat sb;
 	int fd, e, said_waiting = 0;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	/* A device is never opened (opening one can act on it), nor a FIFO,
+	 * on which the open would wait. */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "Cannot use %s as the lock file: it is %s, not a regular file",
+			 path, inputs_type_name(sb.st_mode));
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
 	if (fd < 0 && errno == EACCES) {
 		/* Someone else's lock file: flock needs no write access. */
 		e = errno;
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0)
 			errno = e;
 	}
@@ -128,6 +166,12 @@ int lock_take(const char *path, int wait_seconds, char *err, size_t errlen)
 		/* SIGINT and SIGTERM still have their default action here: a
 		 * signal ends the run during the wait. */
 		nanosleep(&retry, NULL);
+	}
+	/* Checked under the lock: the holder may be writing its pid. */
+	if (is_lock_file(fd, path, err, errlen) < 0) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
 	}
 	(void)write_pid(fd);
 	held_fd = fd;

@@ -190,6 +190,12 @@ int main(int argc, char **argv)
 	/* Before the inputs are collected: a run that waited for the lock
 	 * must not load the files the other run has renamed meanwhile. */
 	status = take_lock(&cfg, &lock_fd);
+	if (status == EX_TEMPFAIL && (cfg.metrics != NULL || cfg.stats_json != NULL)) {
+		/* A hung run must look stale to its monitoring, not be covered. */
+		log_info("Not writing --metrics or --stats-json: the run that holds the lock "
+			 "writes them");
+		cfg.metrics = NULL;
+	}
 	if (status != 0)
 		goto out;
 	if (inputs_collect(&cfg, &files, &nfiles, log_skipped, err, sizeof(err)) < 0) {
@@ -201,16 +207,13 @@ int main(int argc, char **argv)
 		if (inputs_is_done(cfg.files[i]))
 			log_warn("Skipping %s: its name starts with '.', it was loaded already",
 				 cfg.files[i]);
-	if (nfiles == 0) {
-		if (cfg.nfiles > 0)
-			log_error(inputs_lost ? "No input files left to load: see above"
-					      : "No input files: every FILE given starts with '.' "
-						"(already loaded)");
-		else
-			log_error("No input files match %s", cfg.pattern);
-		status = 1;
-		goto out;
-	}
+	/* Nothing new is a normal run, reported like any other. */
+	if (nfiles == 0 && inputs_lost)
+		log_error("No input files left to load: see above");
+	else if (nfiles == 0 && cfg.nfiles > 0)
+		log_info("Nothing to load: every FILE given starts with '.' (already loaded)");
+	else if (nfiles == 0)
+		log_info("No input files match %s: nothing to load", cfg.pattern);
 	/* The status line is for a person watching: not with -q, not when
 	 * stderr is a file or a pipe, and not when asked. */
 	if (!cfg.no_progress && cfg.verbosity >= 0 && isatty(STDERR_FILENO))

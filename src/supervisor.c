@@ -371,7 +371,9 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_
 		if (stat(files[i], &sb) == 0)
 			run.bytes_total += (uint64_t)sb.st_size;
 	}
-	if (cfg->serial)
+	if (n == 0)
+		; /* nothing to load: the summary says so */
+	else if (cfg->serial)
 		run_serial(&run);
 	else
 		run_forked(&run);

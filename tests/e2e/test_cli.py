@@ -150,18 +150,33 @@ def test_bad_option_is_a_usage_error(args):
 
 
 def test_no_input_matches_pattern(mc, tmp_path):
+    """Nothing new arrived: a quiet, normal run (measured before: an error,
+    exit 1, a cron mail or a failed unit every time)."""
     pattern = str(tmp_path / "*.tsv.gz")
     write_gz(tmp_path / ".20170101000000.tsv.gz", ["idfa\ta\t1\t2\t3"])  # already done
     res = run(mc.opts() + ["-p", pattern])
+    assert res.rc == 0, res
+    assert len(res.grep(r"\] I No input files match %s: nothing to load$"
+                        % re.escape(pattern))) == 1, res
+    assert res.messages("E") == [] and res.messages("W") == [], res
+    quiet = run(mc.opts() + ["-q", "-p", pattern])
+    assert quiet.rc == 0 and quiet.err == "", quiet
+
+
+def test_no_input_in_a_directory_that_does_not_exist(mc, tmp_path):
+    pattern = str(tmp_path / "missing" / "*.tsv.gz")
+    res = run(mc.opts() + ["-p", pattern])
     assert res.rc == 1, res
-    assert len(res.grep(r"\] E No input files match %s$" % re.escape(pattern))) == 1, res
+    assert len(res.grep(r"\] E No input files match %s: no such directory %s$"
+                        % (re.escape(pattern), re.escape(str(tmp_path / "missing"))))) == 1, res
 
 
 def test_no_input_only_dot_files_given(mc, tmp_path):
     path = write_gz(tmp_path / ".20170101000000.tsv.gz", ["idfa\ta\t1\t2\t3"])
     res = run(mc.opts() + [str(path)])
-    assert res.rc == 1, res
-    assert len(res.grep(r"\] E .*starts with '\.'")) == 1, res
+    assert res.rc == 0, res
+    assert len(res.grep(r"\] W .*starts with '\.'")) == 1, res
+    assert len(res.grep(r"\] I Nothing to load: every FILE given starts with '\.'")) == 1, res
     assert path.exists() and mc.total_keys() == 0
 
 

@@ -160,8 +160,8 @@ def test_the_default_lock_file_is_left_in_the_inputs_directory(mc, tmp_path):
 
     # Its dot name keeps it out of the inputs, even of a pattern '*'.
     again = run(mc.opts() + ["-p", str(tmp_path / "*")])
-    assert again.rc == 1, again
-    assert again.grep(r"\] E No input files match "), again
+    assert again.rc == 0, again
+    assert again.grep(r"\] I No input files match .*: nothing to load$"), again
     assert lock.exists()
 
 
@@ -282,7 +282,8 @@ def test_no_default_lock_where_the_directory_does_not_exist(mc, tmp_path):
     missing = tmp_path / "missing"
     res = run(mc.opts() + ["-p", str(missing / "*.tsv.gz")])
     assert res.rc == 1, res
-    assert res.grep(r"\] E No input files match %s$" % esc(missing / "*.tsv.gz")), res
+    assert res.grep(r"\] E No input files match %s: no such directory %s$"
+                    % (esc(missing / "*.tsv.gz"), esc(missing))), res
     assert not missing.exists()
 
 
@@ -343,3 +344,50 @@ def test_a_lock_file_nobody_may_only_read_still_locks(mc, read_only_inputs):
     assert res.finished(path)["processed"] == 50, res
     assert res.grep(r"\] E Cannot rename %s: Permission denied" % esc(path)), res
     assert lock.read_text() == ""
+
+
+@pytest.mark.parametrize("what", ["config", "input", "device", "fifo", "directory"])
+def test_only_a_lock_file_is_taken_as_the_lock(mc, tmp_path, what):
+    """--lock given something that is not a lock file: refused, untouched,
+    nothing loaded (measured before: --lock some.conf had its content
+    replaced by a pid; devices and input files were opened and written)."""
+    paths = files(tmp_path, names=NAMES[:1])
+    if what == "config":
+        lock = tmp_path / "some.conf"
+        lock.write_text("servers = 10.0.0.1\n")
+        why = "it holds something else than the pid line of a lock file"
+    elif what == "input":
+        lock = paths[0]
+        why = "it holds something else than the pid line of a lock file"
+    elif what == "device":
+        lock = pathlib.Path("/dev/null")
+        why = "it is a character device, not a regular file"
+    elif what == "fifo":
+        lock = tmp_path / "fifo"
+        os.mkfifo(lock)
+        why = "it is a FIFO, not a regular file"
+    else:
+        lock = tmp_path / "dir.lock"
+        lock.mkdir()
+        why = "it is a directory, not a regular file"
+    before = lock.read_bytes() if lock.is_file() else None
+
+    res = run(mc.opts() + ["--lock", str(lock), str(paths[0])])
+
+    assert res.rc == 1, res
+    want = r"\] E Cannot use %s as the lock file: %s$" % (esc(lock), re.escape(why))
+    assert len(res.grep(want)) == 1, "want %r\n%r" % (want, res)
+    assert res.grep(r"\] I Started ") == [], res
+    if before is not None:
+        assert lock.read_bytes() == before
+    assert paths[0].exists() and not dot(paths[0]).exists()
+    assert mc.total_keys() == 0
+
+
+def test_a_lock_file_left_by_an_earlier_run_is_taken_again(mc, tmp_path):
+    paths = files(tmp_path, names=NAMES[:1])
+    lock = tmp_path / "run.lock"
+    lock.write_text("4242\n")
+    res = run(mc.opts() + ["--lock", str(lock), str(paths[0])])
+    assert res.rc == 0, res
+    assert lock.read_text() == "%d\n" % res.pid

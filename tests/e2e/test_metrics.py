@@ -239,33 +239,40 @@ def test_a_server_restarted_after_a_rename(mc, tmp_path, own_server):
     assert value(samples, "files", status="renamed") == 3
 
 
-def test_written_when_the_lock_is_held(mc, tmp_path):
-    """Nothing loaded, exit 75: the metrics say so, with no file counted."""
+def test_a_run_that_finds_the_lock_held_leaves_both_reports(mc, tmp_path):
+    """Nothing loaded, exit 75: the reports are the lock holder's to write,
+    so they stay as they are, and the log says why (measured before: the
+    metrics were replaced with exit status 75, every count 0 and a fresh end
+    time, so a run that hung for hours never looked stale)."""
     path = write_gz(tmp_path / NAMES[0], good("idfa", "locked", 2))
     lock = tmp_path / "held.lock"
-    metrics = tmp_path / "m.prom"
+    metrics, stats = tmp_path / "m.prom", tmp_path / "s.json"
+    metrics.write_text("the holder's metrics\n")
+    stats.write_text("the holder's report\n")
     with open(lock, "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
-        res = run(mc.opts() + ["--lock", lock, "--metrics", metrics, str(path)])
+        res = run(mc.opts() + ["--lock", lock, "--metrics", metrics, "--stats-json", stats,
+                               str(path)])
 
     assert res.rc == 75, res
-    samples, _ = parse(metrics)
-    assert value(samples, "exit_status") == 75
-    assert sum(samples[PREFIX + "files"].values()) == 0
-    assert value(samples, "records_processed") == 0
-    start, end = value(samples, "start_timestamp_seconds"), value(samples, "end_timestamp_seconds")
-    assert 0 < start <= end and value(samples, "duration_seconds") >= 0
+    assert metrics.read_text() == "the holder's metrics\n"
+    assert stats.read_text() == "the holder's report\n"
+    assert res.grep(r"\] I Not writing --metrics or --stats-json: the run that holds the lock "
+                    r"writes them$"), res
 
 
 def test_written_when_there_is_no_input(tmp_path):
-    metrics = tmp_path / "m.prom"
+    """No new file is a normal run: exit 0, no file counted."""
+    metrics, stats = tmp_path / "m.prom", tmp_path / "s.json"
 
-    res = run(["--metrics", metrics, "-p", str(tmp_path / "*.tsv.gz")])
+    res = run(["--metrics", metrics, "--stats-json", stats, "-p", str(tmp_path / "*.tsv.gz")])
 
-    assert res.rc == 1, res
+    assert res.rc == 0, res
     samples, _ = parse(metrics)
-    assert value(samples, "exit_status") == 1
+    assert value(samples, "exit_status") == 0
     assert sum(samples[PREFIX + "files"].values()) == 0
+    report = json.loads(stats.read_text())
+    assert report["exit_status"] == 0 and report["files"] == []
 
 
 @pytest.mark.parametrize("args", [["--workers", "0"], ["--syslog", "-l", "x.log"], ["-t"]],
