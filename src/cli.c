@@ -146,6 +146,9 @@ static int parse_fraction(const char *s, double *out)
 	char *end;
 	double v;
 
+	/* Decimal only: strtod alone also takes hex floats, "inf" and spaces. */
+	if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 || v > 1)
