@@ -106,7 +106,8 @@ int dialer_meta(struct dialer *d, int fd, char *why, size_t whylen)
 	case MCPROTO_META_NOOP:
 		if (used == len)
 			return DIALER_META;
-		break;
+		snprintf(why, whylen, "it answered 'MN' to mn and then %zu bytes more", len - used);
+		return DIALER_NO_META;
 	case MCPROTO_META_BUSY:
 		snprintf(why, whylen, "the server is at its connection limit (%.*s)", (int)n, line);
 		return DIALER_FAILED;

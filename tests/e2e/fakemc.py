@@ -81,7 +81,8 @@ class FakeMemcached(_Listener):
     connection on it, as twemproxy does; "meta" speaks it: "mn" is answered
     MN, and "ms KEY LEN O<token> [q]" as a set, the policy's word turned into
     its meta code with the token (HD, NS, EX, NF; HD is not sent for a quiet
-    one), any other reply sent as it is. A callable gets the connection
+    one), any other reply sent as it is; "mn twice" answers "mn" with two
+    MN, and sets as "error" does. A callable gets the connection
     number and returns one of those. .sets_as counts records by how they came:
     "set", "ms" or "ms q"."""
 
@@ -116,6 +117,9 @@ class FakeMemcached(_Listener):
                     continue
                 if line.startswith(b"get "):
                     conn.sendall(self.get_reply(line))
+                    continue
+                if line == b"mn" and meta == "mn twice":
+                    conn.sendall(b"MN\r\nMN\r\n")
                     continue
                 if line == b"mn" and meta != "meta":
                     if meta == "close":

@@ -105,6 +105,20 @@ def test_meta_forced_against_a_server_without_it_fails_its_records(mc, tmp_path)
     assert path.exists() and not dot(path).exists()
 
 
+def test_a_server_that_says_more_than_mn_is_named_for_what_it_said(mc, tmp_path):
+    """Bytes after the MN: the message says so (measured before: "it
+    answered 'MN' to mn", which reads as if MN were wrong)."""
+    server = FakeMemcached(lambda conn, seq, key: "STORED", meta="mn twice")
+    try:
+        path, res = load(mc, tmp_path, server, 10, "-a", "1", "--protocol", "meta")
+    finally:
+        server.close()
+    assert res.rc == 1, res
+    assert res.grep(r"\] E %s: the server does not speak the meta protocol \(it answered 'MN' "
+                    r"to mn and then 4 bytes more\), and --protocol meta is given$"
+                    % re.escape(server.addr)), res
+
+
 def test_serial_does_not_take_protocol_meta(tmp_path):
     res = run(["--serial", "--protocol", "meta", str(tmp_path / NAME)])
     assert res.rc == 2, res
