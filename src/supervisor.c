@@ -265,9 +265,12 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 		if (WIFSIGNALED(status) && run->stopping)
 			snprintf(why, sizeof(why), "interrupted (worker %ld stopped by signal %d)",
 				 (long)pid, WTERMSIG(status));
-		else if (WIFSIGNALED(status))
+		else if (WIFSIGNALED(status)) {
 			snprintf(why, sizeof(why), "worker %ld killed by signal %d", (long)pid,
 				 WTERMSIG(status));
+			f->killed_by = WTERMSIG(status);
+			f->killed_pid = (long)pid;
+		}
 		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 			snprintf(why, sizeof(why), "worker %ld exited with status %d", (long)pid,
 				 WEXITSTATUS(status));
@@ -278,17 +281,38 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 	show_progress(run, 1);
 }
 
+/* Workers the stop signal SIG ended before the supervisor got it (a signal
+ * to every process of the run: pkill, a process group) were interrupted
+ * like the others; their files say so. How many. */
+static size_t interrupted_before(struct run *run, int sig)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->next; i++) {
+		struct file_run *f = &run->fr[i];
+		if (f->killed_by != sig)
+			continue;
+		snprintf(f->st.failure, sizeof(f->st.failure),
+			 "interrupted (worker %ld stopped by signal %d)", f->killed_pid, sig);
+		f->killed_by = 0;
+		n++;
+	}
+	return n;
+}
+
 /* Stop: no new workers, and the pool ends the running ones now; what they
  * had not finished is not renamed and loads next run. */
 static int stop_requested(void *ctx)
 {
 	struct run *run = ctx;
+	int sig = signals_stop_requested();
 
-	if (!run->stopping && signals_stop_requested()) {
+	if (!run->stopping && sig) {
+		size_t n = run->running + interrupted_before(run, sig);
 		run->stopping = 1;
-		log_warn("Stopping on signal %d: %zu workers interrupted; a second signal ends "
+		log_warn("Stopping on signal %d: %zu worker%s interrupted; a second signal ends "
 			 "everything at once",
-			 signals_stop_requested(), run->running);
+			 sig, n, n == 1 ? "" : "s");
 	}
 	return run->stopping;
 }

@@ -4,6 +4,7 @@ everything at once; SIGPIPE never kills the loader. A run is caught in the
 middle by stopping (SIGSTOP) the memcached its records go to, so the signal
 always lands while records wait for replies."""
 
+import json
 import os
 import re
 import signal
@@ -53,6 +54,60 @@ def test_signal_stops_the_run_and_renames_nothing_partial(mc, tmp_path, sig, mod
     assert res.grep(r"\] E .*%s failed: interrupted" % NAMES[0]), res
     assert res.grep(r"\] W Stopped by signal %d: \d+ files not started" % sig), res
     assert len(res.grep(r"\] I Summary: files 3, .*renamed 0,")) == 1, res
+
+
+def zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_ended_by_the_stop_signal_are_interrupted_not_killed(mc, tmp_path):
+    """A signal to every process of the run (pkill, a process group) can end
+    workers before the supervisor gets its own: made certain here by
+    stopping the supervisor while its two workers get SIGTERM and die, then
+    sending it SIGTERM once it has reaped them and started the third file.
+    Every file was interrupted by the operator (measured before: "1 workers
+    interrupted", two files failed as "killed by signal 15")."""
+    paths = files(tmp_path)
+    stats = tmp_path / "stats.json"
+    mc.stop_server("gaid")
+    run = Run(mc.opts() + ["-w", "2", "--timeout", "20000", "-a", "1", "--stats-json", stats]
+              + [str(p) for p in paths])
+    for name in NAMES[:2]:
+        run.wait_for(r"\] I Started .*%s" % name)
+    workers = [int(m) for m in re.findall(r"\(worker pid (\d+)\)", run.err_text())]
+    supervisor = run.memc_load_pid()
+    os.kill(supervisor, signal.SIGSTOP)
+    for pid in workers:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while not all(map(zombie, workers)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(supervisor, signal.SIGCONT)
+    run.wait_for(r"\] I Started .*%s" % NAMES[2])
+    os.kill(supervisor, signal.SIGTERM)
+    res = run.finish(timeout=30)
+    mc.resume_server("gaid")
+
+    assert res.rc == 128 + signal.SIGTERM, res
+    assert len(res.grep(r"\] W Stopping on signal 15: 3 workers interrupted;")) == 1, res
+    report = json.loads(stats.read_text())
+    for f in report["files"]:
+        assert re.fullmatch(r"interrupted \(worker \d+ stopped by signal 15\)", f["failure"]), f
+
+
+def test_one_worker_is_one_worker(mc, tmp_path):
+    paths = files(tmp_path, n=1)
+    mc.stop_server("gaid")
+    run = Run(mc.opts() + ["--timeout", "20000", "-a", "1", str(paths[0])])
+    run.wait_for(r"\] I Started ")
+    send(run, signal.SIGTERM)
+    res = run.finish(timeout=30)
+    mc.resume_server("gaid")
+    assert len(res.grep(r"\] W Stopping on signal 15: 1 worker interrupted;")) == 1, res
 
 
 def test_files_finished_before_the_signal_are_renamed(mc, tmp_path):
