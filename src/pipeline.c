@@ -359,6 +359,11 @@ void pipeline_flush(struct pipeline *p)
 		pump(p, 1);
 }
 
+void pipeline_hang_up(struct pipeline *p)
+{
+	drop_connection(p);
+}
+
 void pipeline_finish(struct pipeline *p)
 {
 	char why[256];

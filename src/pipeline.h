@@ -76,6 +76,11 @@ void pipeline_on_too_large(struct pipeline *p, acks_too_large_fn *fn, void *ctx)
  * default; a server that does not answer turns it off by itself. */
 void pipeline_identify(struct pipeline *p, int on);
 
+/* Close the connection, once every record is counted (after
+ * pipeline_finish): a worker then holds one connection to the server while
+ * it reads records back. */
+void pipeline_hang_up(struct pipeline *p);
+
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out);
 
 void pipeline_free(struct pipeline *p);

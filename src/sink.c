@@ -281,6 +281,18 @@ void sink_finish(struct sink *sink)
 	}
 }
 
+void sink_hang_up(struct sink *sink)
+{
+	for (int t = 0; t < DEV_TYPES; t++) {
+		struct dest *d = &sink->dest[t];
+		if (d->pl[0] == NULL)
+			memcached_quit(d->mc); /* --serial: libmemcached's connections */
+		for (int i = 0; i < d->pool->n; i++)
+			if (d->pl[i] != NULL)
+				pipeline_hang_up(d->pl[i]);
+	}
+}
+
 void sink_watch(const struct sink *sink, int server, struct server_watch *out)
 {
 	const struct dest *d = &sink->dest[server / MAX_POOL];

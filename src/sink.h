@@ -46,6 +46,10 @@ int sink_server(struct sink *sink, enum dev_type type, const char *key, size_t k
  * more who it is (pipeline_finish). */
 void sink_finish(struct sink *sink);
 
+/* Close every connection, once every record is counted (after
+ * sink_finish), before the read-back opens its own. */
+void sink_hang_up(struct sink *sink);
+
 /* Who server SERVER (report.h's numbering) was during the load, in *OUT. */
 void sink_watch(const struct sink *sink, int server, struct server_watch *out);
 

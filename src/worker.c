@@ -200,8 +200,10 @@ out:
 				 "%llu records rejected, %llu undelivered",
 				 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);
 		/* Only a file that loaded is worth reading back. */
-		if (st->read_to_end && st->delivered_all)
+		if (st->read_to_end && st->delivered_all) {
+			sink_hang_up(sink);
 			sample_run(sp, path, sink, st);
+		}
 		sample_free(sp);
 		sink_close(sink);
 	} else if (cfg->dry) {

@@ -11,12 +11,27 @@ import threading
 import time
 
 
+def _peer_closed(conn):
+    """Whether the loader has closed CONN (its FIN is queued, nothing before it)."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 class _Listener:
     """A loopback TCP server: accepts connections and hands each, with its
-    number (from 1), to self._serve(conn, number) on a thread of its own."""
+    number (from 1), to self._serve(conn, number) on a thread of its own.
+    .most_open is the most connections the loader held open at once: at each
+    accept, those it has closed already are not counted (on loopback the FIN
+    of a close() is queued before a later connect() is even sent)."""
 
     def __init__(self):
         self.connections = 0
+        self.most_open = 0
+        self._accepted = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -36,6 +51,8 @@ class _Listener:
             with self.lock:
                 self.connections += 1
                 number = self.connections
+                self._accepted = [c for c in self._accepted if not _peer_closed(c)] + [conn]
+                self.most_open = max(self.most_open, len(self._accepted))
             threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
 
     def close(self):

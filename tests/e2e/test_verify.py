@@ -12,6 +12,7 @@ import pytest
 import subprocess
 
 import helpers
+from fakemc import FakeMemcached
 from helpers import dot, run, write_gz
 
 NAME = "20170929000000.tsv.gz"
@@ -146,6 +147,23 @@ def test_the_default_reads_a_thousandth_back(mc, tmp_path):
     assert m, err
     # 50 expected; the bounds are 6 standard deviations wide.
     assert 10 <= int(m.group(1)) <= 95 and m.group(1) == m.group(2), err
+
+
+@pytest.mark.parametrize("meta", ["meta", "error"], ids=["meta", "text"])
+def test_the_read_back_is_a_workers_one_connection_to_a_server(mc, tmp_path, meta):
+    """The sets' connection is closed before the read-back opens its own, so
+    a worker holds one connection per server, as README says (measured
+    before: two during the read-back)."""
+    server = FakeMemcached(lambda conn, seq, key: "STORED", meta=meta)
+    lines, _ = key_lines("idfa", "conn", 2000)
+    path = write_gz(tmp_path / NAME, lines)
+    try:
+        res = run(mc.opts(idfa=server.addr) + ["-w", "1", "--verify", "1", str(path)])
+    finally:
+        server.close()
+    assert res.rc == 0, res
+    assert verified(res, path)["equal"] == 2000, res
+    assert server.connections == 2 and server.most_open == 1, (server.most_open, res)
 
 
 @pytest.mark.parametrize("mode", [["-w", "1"], ["--serial"]], ids=["w1", "serial"])
