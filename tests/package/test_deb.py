@@ -132,3 +132,42 @@ def test_lintian_reports_no_error(changes):
     errors = [line for line in r.stdout.splitlines() if line.startswith("E:")]
     assert errors == []
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+PURGE = r"""
+set -e
+mount -t tmpfs tmpfs /var/lib
+mount -t tmpfs tmpfs /run
+s=/var/lib/memc_load
+mkdir -p $s/incoming /var/lib/prometheus/node-exporter
+echo 42 > $s/memc_load.lock
+echo '{}' > $s/last-run.json
+echo 'x 1' > /var/lib/prometheus/node-exporter/memc_load.prom
+echo other > /var/lib/prometheus/node-exporter/other.prom
+touch $s/incoming/.20170929000000.tsv.gz $s/incoming/20170929000100.tsv.gz
+sh "$1" purge
+find /var/lib | sort
+"""
+
+
+def purge_permitted():
+    return os.geteuid() == 0 and subprocess.run(
+        ["unshare", "--mount", "true"], stdin=subprocess.DEVNULL,
+        capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not purge_permitted(), reason="needs root and unshare --mount")
+def test_purge_removes_the_state_but_never_an_input(control):
+    """The package's postrm run for purge in a mount namespace of its own,
+    with tmpfs over /var/lib and /run, so the machine's are untouched
+    (measured before: purge left the lock and the reports behind)."""
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", PURGE,
+                        "purge", str(control / "postrm")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    left = r.stdout.split()
+    assert "/var/lib/memc_load/memc_load.lock" not in left, left
+    assert "/var/lib/memc_load/last-run.json" not in left, left
+    assert "/var/lib/prometheus/node-exporter/memc_load.prom" not in left, left
+    assert "/var/lib/prometheus/node-exporter/other.prom" in left, left
+    assert "/var/lib/memc_load/incoming/.20170929000000.tsv.gz" in left, left
+    assert "/var/lib/memc_load/incoming/20170929000100.tsv.gz" in left, left

@@ -136,10 +136,14 @@ def test_user_and_input_directory_agree(root, service, opts):
     assert dirs[state][3:5] == users * 2
 
 
-def test_default_options_are_valid(root, opts):
+def test_default_options_are_valid(root, opts, tmp_path):
     # With the incoming directory not there, a run gets as far as looking
-    # for input: the options parsed (a usage error exits 2).
-    r = subprocess.run([str(root / "usr/bin/memc_load")] + opts, capture_output=True, text=True)
+    # for input: the options parsed (a usage error exits 2). The lock goes
+    # to a scratch directory: the state directory need not exist here.
+    args = list(opts)
+    assert args[args.index("--lock") + 1] == "/var/lib/memc_load/memc_load.lock"
+    args[args.index("--lock") + 1] = str(tmp_path / "memc_load.lock")
+    r = subprocess.run([str(root / "usr/bin/memc_load")] + args, capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
     pattern = opts[opts.index("--pattern") + 1]
     assert "No input files match %s" % pattern in r.stderr
@@ -181,13 +185,17 @@ def test_service_command_as_the_packaged_user(root, opts):
         addr = "127.0.0.1:%d" % started[0][0]
         args = list(opts)
         args[args.index("--pattern") + 1] = scratch + pattern
+        lock = scratch + args[args.index("--lock") + 1]
+        args[args.index("--lock") + 1] = lock
         for t in ["--idfa", "--gaid", "--adid", "--dvid"]:
             args[args.index(t) + 1] = addr
         r = subprocess.run(["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups",
                             str(root / "usr/bin/memc_load")] + args,
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
-        assert sorted(os.listdir(incoming)) == [".20170929000000.tsv.gz", ".memc_load.lock"]
+        # Only input in incoming/: the lock is in the state directory.
+        assert sorted(os.listdir(incoming)) == [".20170929000000.tsv.gz"]
+        assert os.path.isfile(lock)
         assert re.search(r"Summary: files 1, loaded 1, failed 0, renamed 1", r.stderr), r.stderr
         with memcached.Session(started[0][0]) as s:
             for key in [b"idfa:pkg-1", b"gaid:pkg-2"]:
