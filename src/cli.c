@@ -26,6 +26,8 @@ enum long_only {
 	OPT_PROTOCOL,
 	OPT_METRICS,
 	OPT_SYSLOG,
+	OPT_SETTLE,
+	OPT_HOLD_BAD,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +53,8 @@ static const struct option long_options[] = {
 	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
 	{"verify", required_argument, NULL, OPT_VERIFY},
 	{"protocol", required_argument, NULL, OPT_PROTOCOL},
+	{"settle", required_argument, NULL, OPT_SETTLE},
+	{"hold-bad", no_argument, NULL, OPT_HOLD_BAD},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -100,6 +104,11 @@ void cli_help(FILE *out)
 	      "      --protocol P        how the sets speak to memcached: auto (meta when the\n"
 	      "                          server speaks it, else text), meta or text\n"
 	      "                          (default " DEFAULT_PROTOCOL_NAME "; --serial always speaks text)\n"
+	      "      --settle SECONDS    a bad file unchanged this long is set aside as\n"
+	      "                          .NAME.bad, an empty one loaded as an empty log\n"
+	      "                          (default " CONFIG_STR(DEFAULT_SETTLE) ")\n"
+	      "      --hold-bad          a bad or empty file fails and holds back every later\n"
+	      "                          file, for a person to look at\n"
 	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
 	      "  -t, --test              run the protobuf round-trip self test and exit\n"
 	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
@@ -120,9 +129,9 @@ void cli_help(FILE *out)
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and library versions and exit\n"
 	      "\n"
-	      "Exit status: 0 every file loaded and renamed; 1 a file failed, was held back or\n"
-	      "had a high error rate, or there was no input; 2 usage error; 75 another run\n"
-	      "holds the lock. See memc_load(1).\n",
+	      "Exit status: 0 every file loaded and renamed, or nothing to load; 1 a file\n"
+	      "failed, was held back or set aside, or had a high error rate; 2 usage error;\n"
+	      "75 another run holds the lock. See memc_load(1).\n",
 	      out);
 }
 
@@ -180,6 +189,7 @@ static void set_defaults(struct config *cfg)
 	cfg->max_error_rate = DEFAULT_MAX_ERROR_RATE;
 	cfg->verify = DEFAULT_VERIFY;
 	cfg->protocol = DEFAULT_PROTOCOL;
+	cfg->settle = DEFAULT_SETTLE;
 	for (int t = 0; t < DEV_TYPES; t++)
 		addr_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
 }
@@ -257,6 +267,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			break;
 		case OPT_PROTOCOL:
 			bad = parse_protocol(optarg, &cfg->protocol);
+			break;
+		case OPT_SETTLE:
+			bad = parse_int(optarg, 0, MAX_SETTLE, &cfg->settle);
+			break;
+		case OPT_HOLD_BAD:
+			cfg->hold_bad = 1;
 			break;
 		case OPT_DRY:
 			cfg->dry = 1;

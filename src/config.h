@@ -22,6 +22,12 @@ enum protocol {
 };
 #define DEFAULT_PROTOCOL PROTOCOL_AUTO
 #define DEFAULT_PROTOCOL_NAME "auto"
+/* --settle: seconds a bad or empty input must not have changed before it
+ * is taken for what it is (a file still being written looks truncated or
+ * empty): longer than any stall of a writer, short enough that a bad file
+ * holds back the later ones for a few timer ticks, not for ever. */
+#define DEFAULT_SETTLE 600
+#define MAX_SETTLE (366 * 86400)
 /* Without --lock, the lock file in the inputs' one directory (lock.h). */
 #define DEFAULT_LOCK_NAME ".memc_load.lock"
 #define MAX_LOCK_WAIT 86400
@@ -59,6 +65,8 @@ struct config {
 	double verify;          /* share of each file's records to read back */
 	enum protocol protocol; /* of the pipelined sets; --serial speaks libmemcached's */
 	uint64_t verify_seed;   /* chooses the sample: random for each run */
+	int settle;             /* --settle: seconds before a bad file is set aside */
+	int hold_bad;           /* --hold-bad: bad and empty files fail, as before */
 };
 
 #endif

@@ -37,6 +37,7 @@ struct gzlines {
 	const struct inflate_backend *inflate;
 	void *dec;
 	int member_done; /* the current gzip member ended; another may follow */
+	int padding;     /* zero bytes after the last member: only zeros may follow */
 	int input_eof;
 	int stream_eof;  /* no more output will come */
 	uint64_t bytes_in;
@@ -114,7 +115,20 @@ static int fill_input(struct gzlines *gz, char *err, size_t errlen)
 	return 0;
 }
 
-/* Inflate into out[end..]. 0 (possibly with nothing new at stream end), or -1. */
+/* Skip the zero bytes at the start of the unused input; 0, or
+ * GZLINES_BAD when another byte comes first. */
+static int skip_padding(struct gzlines *gz, char *err, size_t errlen)
+{
+	while (gz->avail_in > 0 && gz->next_in[0] == 0)
+		gz->next_in++, gz->avail_in--;
+	if (gz->avail_in == 0)
+		return 0;
+	snprintf(err, errlen, "trailing garbage after gzip data");
+	return GZLINES_BAD;
+}
+
+/* Inflate into out[end..]. 0 (possibly with nothing new at stream end), -1,
+ * or GZLINES_BAD. */
 static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 {
 	size_t before = gz->end;
@@ -127,7 +141,7 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 			if (first && gz->avail_in > 0 &&
 			    (gz->avail_in < 2 || gz->in[0] != 0x1f || gz->in[1] != 0x8b)) {
 				snprintf(err, errlen, "not in gzip format");
-				return -1;
+				return GZLINES_BAD;
 			}
 		}
 		if (gz->member_done) {
@@ -135,13 +149,21 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 				gz->stream_eof = 1;
 				break;
 			}
+			/* Concatenated members are one stream, as gzip -d reads them;
+			 * zero bytes after the last are padding (gzip -d skips them
+			 * too); anything else is damage. */
+			if (gz->avail_in > 0 && gz->next_in[0] == 0)
+				gz->padding = 1;
+			if (gz->padding) {
+				if (skip_padding(gz, err, errlen) < 0)
+					return GZLINES_BAD;
+				continue;
+			}
 			if (gz->avail_in == 0)
 				continue;
-			/* Concatenated members are one stream, as gzip -d reads them;
-			 * anything else after a member is damage, not padding to skip. */
 			if (gz->next_in[0] != 0x1f) {
 				snprintf(err, errlen, "trailing garbage after gzip data");
-				return -1;
+				return GZLINES_BAD;
 			}
 			gz->inflate->next_member(gz->dec);
 			gz->member_done = 0;
@@ -151,7 +173,7 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 				snprintf(err, errlen, "empty file, not in gzip format");
 			else
 				snprintf(err, errlen, "unexpected end of file (truncated gzip)");
-			return -1;
+			return GZLINES_BAD;
 		}
 		struct inflate_io io = {
 			.next_in = gz->next_in,
@@ -164,7 +186,7 @@ static int inflate_more(struct gzlines *gz, char *err, size_t errlen)
 		gz->avail_in = io.avail_in;
 		gz->end = (size_t)((char *)io.next_out - gz->out);
 		if (rc < 0)
-			return -1;
+			return rc == INFLATE_CORRUPT ? GZLINES_BAD : -1;
 		if (rc == INFLATE_MEMBER_END)
 			gz->member_done = 1;
 	}
@@ -218,8 +240,9 @@ int gzlines_next(struct gzlines *gz, const char **line, size_t *len, int *overlo
 			gz->start = gz->end;
 			return 1;
 		}
-		if (inflate_more(gz, err, errlen) < 0)
-			return -1;
+		int rc = inflate_more(gz, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 }
 

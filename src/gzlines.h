@@ -19,11 +19,17 @@ struct file_id;
  * (not naming PATH) when it cannot be opened or is not a regular file. */
 struct gzlines *gzlines_open(const char *path, struct file_id *id, char *err, size_t errlen);
 
+/* What gzlines_next returns when the file's own bytes are bad: not gzip,
+ * corrupt, truncated (so far: it may still be being written), or followed
+ * by bytes that are neither a gzip member nor zero padding. */
+#define GZLINES_BAD (-2)
+
 /* The next line, without its '\n'. Returns 1 with *LINE and *LEN set (and
  * *OVERLONG set when the line was too long to keep: its bytes are not
- * returned), 0 at the end of the stream, or -1 with a reason in ERR when the
- * file is not gzip, is corrupt or truncated, or cannot be read. The caller
- * names the file in its message. */
+ * returned), 0 at the end of the stream, GZLINES_BAD, or -1 when the file
+ * cannot be read (or memory is short), with a reason in ERR either way.
+ * Zero bytes after the last member are padding, as gzip -d reads them. The
+ * caller names the file in its message. */
 int gzlines_next(struct gzlines *gz, const char **line, size_t *len, int *overlong,
 		 char *err, size_t errlen);
 

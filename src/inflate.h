@@ -17,7 +17,9 @@ struct inflate_io {
 	size_t avail_out;
 };
 
-enum { INFLATE_MORE = 0, INFLATE_MEMBER_END = 1 };
+/* What run returns: more to do, a member's end, or its data is corrupt
+ * (-1 is any other failure, such as out of memory). */
+enum { INFLATE_MORE = 0, INFLATE_MEMBER_END = 1, INFLATE_CORRUPT = -2 };
 
 struct inflate_backend {
 	/* "zlib 1.2.13": library and version, for --version. */
@@ -26,8 +28,9 @@ struct inflate_backend {
 	void *(*open)(void);
 	/* Decode from IO until the input is used up, the output is full or the
 	 * member's trailer is verified. INFLATE_MORE, INFLATE_MEMBER_END (IO's
-	 * input then starts right after the trailer), or -1 with a reason such
-	 * as "corrupt gzip data: ..." in ERR. */
+	 * input then starts right after the trailer), INFLATE_CORRUPT with a
+	 * reason such as "corrupt gzip data: ..." in ERR, or -1 with one such as
+	 * "out of memory". */
 	int (*run)(void *dec, struct inflate_io *io, char *err, size_t errlen);
 	/* Forget the finished member; the next byte of input starts a new one. */
 	void (*next_member)(void *dec);

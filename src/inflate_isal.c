@@ -102,28 +102,28 @@ static int check_start(const struct isal_dec *d, char *err, size_t errlen)
 	for (size_t i = d->hdr_seen; i < 4 && i - d->hdr_seen < d->st.avail_in; i++) {
 		if ((d->st.next_in[i - d->hdr_seen] & rule[i].mask) != rule[i].want) {
 			snprintf(err, errlen, "corrupt gzip data: %s", rule[i].why);
-			return -1;
+			return INFLATE_CORRUPT;
 		}
 	}
 	return 0;
 }
 
 /* Consume header bytes. 1 when the header is complete, 0 when it needs more
- * input, -1 with a reason in ERR. */
+ * input, INFLATE_CORRUPT with a reason in ERR. */
 static int read_header(struct isal_dec *d, char *err, size_t errlen)
 {
 	uint32_t before = d->st.avail_in;
 	int rc;
 
 	if (check_start(d, err, errlen) < 0)
-		return -1;
+		return INFLATE_CORRUPT;
 	rc = isal_read_gzip_header(&d->st, &d->hdr);
 	d->hdr_seen += before - d->st.avail_in;
 	if (rc == ISAL_END_INPUT)
 		return 0;
 	if (rc != ISAL_DECOMP_OK) {
 		snprintf(err, errlen, "corrupt gzip data: %s", reason(rc, 1));
-		return -1;
+		return INFLATE_CORRUPT;
 	}
 	d->in_header = 0;
 	/* The header is read: now inflate checks the trailer's CRC and length. */
@@ -138,7 +138,7 @@ static int read_data(struct isal_dec *d, char *err, size_t errlen)
 
 	if (rc != ISAL_DECOMP_OK) {
 		snprintf(err, errlen, "corrupt gzip data: %s", reason(rc, 0));
-		return -1;
+		return INFLATE_CORRUPT;
 	}
 	return d->st.block_state == ISAL_BLOCK_FINISH ? INFLATE_MEMBER_END : INFLATE_MORE;
 }

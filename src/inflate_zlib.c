@@ -60,7 +60,7 @@ static int zlib_run(void *dec, struct inflate_io *io, char *err, size_t errlen)
 	default:
 		snprintf(err, errlen, "corrupt gzip data: %s",
 			 zs->msg != NULL ? zs->msg : "inflate failed");
-		return -1;
+		return INFLATE_CORRUPT;
 	}
 }
 

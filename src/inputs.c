@@ -2,6 +2,7 @@
  * duplicates skipped; and whether a file is still the one that was read. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,5 +323,42 @@ int inputs_check_unchanged(const char *path, const struct file_id *opened, char 
 		snprintf(why, whylen, "changed during the load (modified since it was opened)");
 	else
 		return 0;
+	return -1;
+}
+
+int inputs_settled(const struct file_id *opened, int settle, double now)
+{
+	double mtime = (double)opened->mtime_sec + (double)opened->mtime_nsec / 1e9;
+
+	return now - mtime >= (double)settle;
+}
+
+int inputs_set_aside(const char *path, const struct file_id *opened, char *out, size_t outlen,
+		     char *why, size_t whylen)
+{
+	char done[4096];
+
+	if (inputs_check_unchanged(path, opened, why, whylen) < 0)
+		return -1;
+	if (inputs_done_name(path, done, sizeof(done)) < 0) {
+		snprintf(why, whylen, "its name is too long");
+		return -1;
+	}
+	for (int k = 0; k < 10; k++) {
+		int n = k == 0 ? snprintf(out, outlen, "%s.bad", done)
+			       : snprintf(out, outlen, "%s.bad.%d", done, k);
+		if (n < 0 || (size_t)n >= outlen) {
+			snprintf(why, whylen, "its name is too long");
+			return -1;
+		}
+		/* Never over an earlier bad file: a person may still want it. */
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, out, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			snprintf(why, whylen, "cannot rename it to %s: %s", out, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(why, whylen, "%s and nine more such names are taken", done);
 	return -1;
 }

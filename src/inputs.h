@@ -51,6 +51,17 @@ void inputs_file_id(const struct stat *sb, struct file_id *id);
 int inputs_check_unchanged(const char *path, const struct file_id *opened, char *why,
 			   size_t whylen);
 
+/* Whether the file OPENED describes was last changed SETTLE seconds or more
+ * before NOW (unix time): a writer would have touched it since. */
+int inputs_settled(const struct file_id *opened, int settle, double now);
+
+/* Rename PATH out of every later run's way, if it is still the file OPENED
+ * describes: to .NAME.bad in its own directory, or .NAME.bad.1 to .9 when
+ * that is taken (an earlier bad file is kept). 0 with the new name in OUT,
+ * or -1 with the reason in WHY. */
+int inputs_set_aside(const char *path, const struct file_id *opened, char *out, size_t outlen,
+		     char *why, size_t whylen);
+
 /* Compare two paths by file name, then by whole path (qsort order). */
 int inputs_compare(const char *a, const char *b);
 

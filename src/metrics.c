@@ -52,9 +52,9 @@ static void put_files(FILE *out, const struct statsjson_totals *t)
 {
 	promtext_family(out, NAME("files"), "gauge",
 			"Input files of the last run by what became of them.");
-	for (int s = 0; s < STATSJSON_STATUSES; s++)
+	for (int s = 0; s < OUTCOMES; s++)
 		promtext_uint(out, NAME("files"), "status",
-			      statsjson_status_name((enum statsjson_status)s), t->by_status[s]);
+			      file_outcome_name((enum file_outcome)s), t->by_status[s]);
 	gauge(out, NAME("files_high_error_rate"),
 	      "Files of the last run read to their end with an error rate over --max-error-rate.",
 	      t->high_error_rate);

@@ -3,7 +3,7 @@
 
 #include "renameq.h"
 
-enum file_state { FILE_PENDING, FILE_LOADED, FILE_FAILED, FILE_RENAMED };
+enum file_state { FILE_PENDING, FILE_LOADED, FILE_FAILED, FILE_RENAMED, FILE_SET_ASIDE };
 
 struct renameq {
 	size_t n;
@@ -31,6 +31,8 @@ void renameq_free(struct renameq *q)
 
 static void advance(struct renameq *q)
 {
+	while (q->next < q->n && q->state[q->next] == FILE_SET_ASIDE)
+		q->next++;
 	if (q->next < q->n && q->state[q->next] == FILE_FAILED)
 		q->blocked = 1;
 }
@@ -41,6 +43,15 @@ void renameq_finish(struct renameq *q, size_t idx, int loaded)
 		return;
 	q->state[idx] = loaded ? FILE_LOADED : FILE_FAILED;
 	advance(q);
+}
+
+void renameq_set_aside(struct renameq *q, size_t idx)
+{
+	if (idx >= q->n || q->state[idx] != FILE_PENDING)
+		return;
+	q->state[idx] = FILE_SET_ASIDE;
+	if (!q->blocked)
+		advance(q);
 }
 
 long renameq_next(const struct renameq *q)
@@ -64,6 +75,18 @@ void renameq_renamed(struct renameq *q, size_t idx, int ok)
 	advance(q);
 }
 
+const char *file_outcome_name(enum file_outcome outcome)
+{
+	static const char *const names[] = {
+		[OUTCOME_PENDING] = "not_started", [OUTCOME_LOADED] = "loaded",
+		[OUTCOME_RENAMED] = "renamed",     [OUTCOME_HELD_BACK] = "held_back",
+		[OUTCOME_FAILED] = "failed",       [OUTCOME_SET_ASIDE] = "set_aside",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == OUTCOMES, "a name per outcome");
+
+	return (unsigned)outcome < OUTCOMES ? names[outcome] : "?";
+}
+
 enum file_outcome renameq_outcome(const struct renameq *q, size_t idx)
 {
 	if (idx >= q->n)
@@ -75,6 +98,8 @@ enum file_outcome renameq_outcome(const struct renameq *q, size_t idx)
 		return OUTCOME_FAILED;
 	case FILE_RENAMED:
 		return OUTCOME_RENAMED;
+	case FILE_SET_ASIDE:
+		return OUTCOME_SET_ASIDE;
 	case FILE_LOADED:
 		break;
 	}

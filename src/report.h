@@ -73,6 +73,8 @@ struct file_stats {
 	struct file_id opened; /* valid when has_id */
 	int has_id;
 	int read_to_end;     /* the whole gzip stream was read */
+	int input_bad;       /* its own bytes are bad (gzlines.h's GZLINES_BAD) */
+	int input_empty;     /* it has no bytes at all */
 	int delivered_all;   /* every parsed record acknowledged */
 	char failure[512];   /* why the file failed, if it did */
 	int verified;        /* --verify read the sample back: verify is set */

@@ -11,14 +11,6 @@
 #include "statsjson.h"
 #include "verify.h"
 
-const char *statsjson_status_name(enum statsjson_status status)
-{
-	static const char *const names[] = {
-	    "not_started", "loaded", "renamed", "held_back", "failed",
-	};
-	return (unsigned)status < sizeof(names) / sizeof(names[0]) ? names[status] : "?";
-}
-
 /* File names are bytes, JSON strings are Unicode. Printable ASCII stands for
  * itself (quote and backslash escaped); every other byte becomes \u00XX of
  * its value. The output is plain ASCII, any parser reads it, and each
@@ -141,7 +133,7 @@ static void put_file(FILE *out, const struct statsjson_run *run, const struct st
 {
 	fputs("{\"name\": ", out);
 	put_string(out, f->name);
-	fprintf(out, ", \"status\": \"%s\", ", statsjson_status_name(f->status));
+	fprintf(out, ", \"status\": \"%s\", ", file_outcome_name(f->status));
 	put_counts(out, &f->st);
 	fputs(", \"seconds\": ", out);
 	put_seconds(out, f->st.seconds);
@@ -151,7 +143,7 @@ static void put_file(FILE *out, const struct statsjson_run *run, const struct st
 	put_verify(out, &f->st);
 	fprintf(out,
 		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
-	if (f->status != STATSJSON_FAILED)
+	if (f->status != OUTCOME_FAILED && f->status != OUTCOME_SET_ASIDE)
 		fputs("null", out);
 	else
 		put_string(out, f->st.failure[0] ? f->st.failure : "unknown error");
@@ -173,7 +165,7 @@ void statsjson_totals(const struct statsjson_run *run, struct statsjson_totals *
 		const struct statsjson_file *f = &run->files[i];
 
 		file_stats_add(&t->sum, &f->st);
-		if ((unsigned)f->status < STATSJSON_STATUSES)
+		if ((unsigned)f->status < OUTCOMES)
 			t->by_status[f->status]++;
 		t->high_error_rate += f->high_error_rate != 0;
 		t->lost_after_rename += lost_any(&f->lost);
@@ -186,8 +178,8 @@ static void put_totals(FILE *out, const struct statsjson_run *run)
 
 	statsjson_totals(run, &t);
 	fprintf(out, "{\"files\": %zu", run->n);
-	for (int s = 0; s < STATSJSON_STATUSES; s++)
-		fprintf(out, ", \"%s\": %zu", statsjson_status_name((enum statsjson_status)s),
+	for (int s = 0; s < OUTCOMES; s++)
+		fprintf(out, ", \"%s\": %zu", file_outcome_name((enum file_outcome)s),
 			t.by_status[s]);
 	fprintf(out, ", \"high_error_rate\": %zu, ", t.high_error_rate);
 	put_counts(out, &t.sum);

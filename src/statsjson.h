@@ -11,21 +11,12 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "renameq.h"
 #include "report.h"
-
-/* What became of one input file. */
-enum statsjson_status {
-	STATSJSON_NOT_STARTED, /* stopped by a signal before a worker took it */
-	STATSJSON_LOADED,      /* loaded completely, not renamed (--dry) */
-	STATSJSON_RENAMED,
-	STATSJSON_HELD_BACK, /* loaded, but an earlier file was not renamed */
-	STATSJSON_FAILED     /* not loaded completely, or its rename failed */
-};
-#define STATSJSON_STATUSES (STATSJSON_FAILED + 1)
 
 struct statsjson_file {
 	const char *name; /* the path as given; any bytes */
-	enum statsjson_status status;
+	enum file_outcome status; /* written as file_outcome_name says */
 	int high_error_rate;  /* read to its end with an error rate over the limit */
 	struct file_stats st; /* counts; st.failure is the reason when FAILED */
 	struct server_set lost; /* servers that restarted after the file was renamed */
@@ -46,16 +37,13 @@ struct statsjson_run {
  * writes (metrics.h), so that the two always agree. */
 struct statsjson_totals {
 	struct file_stats sum; /* every file's counts added (file_stats_add) */
-	size_t by_status[STATSJSON_STATUSES];
+	size_t by_status[OUTCOMES];
 	size_t high_error_rate;   /* files with high_error_rate */
 	size_t lost_after_rename; /* files with a server in lost */
 };
 
 /* Add up RUN's files into T. */
 void statsjson_totals(const struct statsjson_run *run, struct statsjson_totals *t);
-
-/* Short name of a status as written in the report: "renamed", ... */
-const char *statsjson_status_name(enum statsjson_status status);
 
 /* Write RUN to OUT as JSON, totals included. 0, or -1 when a write failed. */
 int statsjson_format(FILE *out, const struct statsjson_run *run);

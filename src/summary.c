@@ -8,23 +8,6 @@
 #include "statsjson.h"
 #include "summary.h"
 
-static enum statsjson_status json_status(enum file_outcome o)
-{
-	switch (o) {
-	case OUTCOME_PENDING:
-		return STATSJSON_NOT_STARTED;
-	case OUTCOME_LOADED:
-		return STATSJSON_LOADED;
-	case OUTCOME_RENAMED:
-		return STATSJSON_RENAMED;
-	case OUTCOME_HELD_BACK:
-		return STATSJSON_HELD_BACK;
-	case OUTCOME_FAILED:
-		return STATSJSON_FAILED;
-	}
-	return STATSJSON_FAILED;
-}
-
 void summary_log_file(const char *path, const struct file_stats *st)
 {
 	char kinds[512] = "";
@@ -44,9 +27,25 @@ void summary_log_file(const char *path, const struct file_stats *st)
 		 st->seconds);
 }
 
+int summary_log_rate(const char *path, const struct file_stats *st, int complete, double limit)
+{
+	double rate = file_stats_error_rate(st);
+
+	if (rate > limit) {
+		log_error("%s: High error rate (%.4f > %.4f). Failed load", path, rate, limit);
+		return 1;
+	}
+	if (complete)
+		log_info("%s: Acceptable error rate (%.4f). Successful load", path, rate);
+	else
+		log_info("%s: Acceptable error rate (%.4f), but not every record was stored", path,
+			 rate);
+	return 0;
+}
+
 static void log_summary(const struct run_summary *s)
 {
-	size_t count[OUTCOME_FAILED + 1] = {0}, high = 0;
+	size_t count[OUTCOMES] = {0}, high = 0;
 	struct file_stats total = {0};
 	long blocker = renameq_blocker(s->q);
 
@@ -66,9 +65,11 @@ static void log_summary(const struct run_summary *s)
 			 "renamed load again next run",
 			 s->signal, s->n - s->started_files);
 	log_info("Summary: files %zu, loaded %zu, failed %zu, renamed %zu, held back %zu, "
-		 "high error rate %zu; lines %llu, processed %llu, errors %llu; %.2f s, %.0f records/s",
+		 "set aside %zu, high error rate %zu; lines %llu, processed %llu, errors %llu; "
+		 "%.2f s, %.0f records/s",
 		 s->n, count[OUTCOME_LOADED] + count[OUTCOME_RENAMED] + count[OUTCOME_HELD_BACK],
-		 count[OUTCOME_FAILED], count[OUTCOME_RENAMED], count[OUTCOME_HELD_BACK], high,
+		 count[OUTCOME_FAILED], count[OUTCOME_RENAMED], count[OUTCOME_HELD_BACK],
+		 count[OUTCOME_SET_ASIDE], high,
 		 (unsigned long long)total.lines, (unsigned long long)total.processed,
 		 (unsigned long long)total.errors, s->seconds,
 		 s->seconds > 0 ? (double)total.processed / s->seconds : 0.0);
@@ -134,7 +135,7 @@ int summary_finish(const struct run_summary *s, struct metrics_run *m)
 	/* One report of the run, read by both --stats-json and --metrics. */
 	for (size_t i = 0; i < s->n; i++) {
 		files[i].name = s->files[i];
-		files[i].status = json_status(renameq_outcome(s->q, i));
+		files[i].status = renameq_outcome(s->q, i);
 		files[i].high_error_rate = s->fr[i].high_error_rate;
 		files[i].st = s->fr[i].st;
 		files[i].lost = s->fr[i].lost;

@@ -48,6 +48,11 @@ struct run_summary {
 /* Log the "Finished PATH: lines=... processed=..." line of one file. */
 void summary_log_file(const char *path, const struct file_stats *st);
 
+/* Log the error rate of PATH, read to its end with counts ST, against
+ * LIMIT, as the original did; COMPLETE when every record was stored.
+ * Returns 1 when the rate is over LIMIT. */
+int summary_log_rate(const char *path, const struct file_stats *st, int complete, double limit);
+
 /* Log the summary, write the --stats-json report if asked, fill M with
  * the run's figures but its exit status (the caller writes --metrics last,
  * with the status the process exits with), and return the exit status: 0

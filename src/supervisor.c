@@ -1,10 +1,11 @@
-/* supervisor.c -- the run's policy: which file loads next, what a worker's
- * report means for its file, and renames in chronological order.
+/* supervisor.c -- the run: one forked worker per file, their reports, and
+ * a stop on a signal.
  *
- * The mechanism (fork, pipes, polling, reaping) is pool.c's; the rename-
- * order rule and each file's outcome are renameq.c's; loading a file is
- * worker.c's, in a forked child or, with --serial, right here; the summary
- * and exit status are summary.c's. */
+ * The mechanism (fork, pipes, polling, reaping) is pool.c's; what becomes
+ * of a finished file (renames in chronological order, failures, files set
+ * aside) is renames.c's, with the rename-order rule in renameq.c; loading a
+ * file is worker.c's, in a forked child or, with --serial (serial.c), in
+ * this process; the summary and exit status are summary.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,62 +15,20 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "inputs.h"
 #include "lock.h"
 #include "log.h"
 #include "pool.h"
 #include "progress.h"
 #include "renameq.h"
 #include "report.h"
-#include "restarts.h"
+#include "run.h"
 #include "signals.h"
 #include "summary.h"
 #include "supervisor.h"
 #include "worker.h"
 
-struct run {
-	const struct config *cfg;
-	char **files;
-	size_t n;
-	struct file_run *fr;
-	struct renameq *q;
-	size_t next;    /* the next file to start */
-	size_t running; /* files being loaded now */
-	int stopping;
-	double started;
-	double wall_started;
-	uint64_t bytes_total; /* for the status line */
-	struct restarts restarts;
-};
-
-static const char *server_spec(const struct config *cfg, int server)
-{
-	return cfg->servers[server / MAX_POOL].addr[server % MAX_POOL].spec;
-}
-
-/* restarts.h's callback: a later file met a newer process of SERVER than
- * OLD, so the renamed files whose records went to OLD lost them. */
-static void server_restarted(int server, const struct server_seen *old,
-			     const struct server_seen *now, void *ctx)
-{
-	struct run *run = ctx;
-
-	for (size_t k = 0; k < run->n; k++) {
-		struct file_run *f = &run->fr[k];
-
-		if (renameq_outcome(run->q, k) != OUTCOME_RENAMED ||
-		    !restarts_same(&f->st.servers[server], old))
-			continue;
-		server_set_add(&f->lost, server);
-		log_warn("%s restarted (pid %u, now pid %u) after %s was renamed: the file's records "
-			 "there are lost; rename its .NAME back to load it again",
-			 server_spec(run->cfg, server), (unsigned)old->pid, (unsigned)now->pid,
-			 run->files[k]);
-	}
-}
-
 /* Draw the status line from the finished files and the running ones. */
-static void show_progress(struct run *run, int force)
+void run_show_progress(struct run *run, int force)
 {
 	struct progress_view v = {
 		.files_total = run->n,
@@ -84,93 +43,6 @@ static void show_progress(struct run *run, int force)
 		v.bytes_in += run->fr[i].st.bytes_in;
 	}
 	progress_show(&v, force);
-}
-
-/* Rename FILES[K] to its done name, if it is still the file that was
- * loaded. 0, or -1 after saying why not. */
-static int rename_loaded(struct run *run, size_t k)
-{
-	const char *path = run->files[k];
-	struct file_run *f = &run->fr[k];
-	char done[4096], why[sizeof(f->st.failure)];
-	int stale = restarts_stale(&run->restarts, f->st.servers);
-
-	if (stale >= 0) {
-		snprintf(why, sizeof(why),
-			 "%s restarted after the file was loaded, and lost its records there",
-			 server_spec(run->cfg, stale));
-		log_error("%s: %s; not renamed, it loads again next run", path, why);
-		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
-		return -1;
-	}
-	if (f->st.has_id && inputs_check_unchanged(path, &f->st.opened, why, sizeof(why)) < 0) {
-		f->gone = access(path, F_OK) != 0;
-		log_error("%s %s; not renamed%s", path, why,
-			  f->gone ? "" : ", it loads again next run");
-		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
-		return -1;
-	}
-	if (inputs_done_name(path, done, sizeof(done)) < 0) {
-		errno = ENAMETOOLONG;
-	} else if (rename(path, done) == 0) {
-		log_info("Renamed %s to %s", path, done);
-		return 0;
-	}
-	snprintf(why, sizeof(why), "cannot rename: %s", strerror(errno));
-	log_error("Cannot rename %s: %s; it and the files after it load again next run", path,
-		  why + strlen("cannot rename: "));
-	snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
-	return -1;
-}
-
-static void rename_ready(struct run *run)
-{
-	long k;
-
-	while ((k = renameq_next(run->q)) >= 0)
-		renameq_renamed(run->q, (size_t)k, rename_loaded(run, (size_t)k) == 0);
-}
-
-/* File IDX is done; its final counts are in run->fr[IDX].st. COUNTED when a
- * worker reported them. */
-static void finish_file(struct run *run, size_t idx, int counted)
-{
-	const struct config *cfg = run->cfg;
-	struct file_run *f = &run->fr[idx];
-	const char *path = run->files[idx];
-	int complete = file_stats_complete(&f->st);
-
-	f->running = 0;
-	if (counted) {
-		summary_log_file(path, &f->st);
-		restarts_add(&run->restarts, f->st.servers, server_restarted, run);
-	}
-	if (f->st.read_to_end) {
-		double rate = file_stats_error_rate(&f->st);
-		if (rate <= cfg->max_error_rate && complete) {
-			log_info("%s: Acceptable error rate (%.4f). Successful load", path, rate);
-		} else if (rate <= cfg->max_error_rate) {
-			log_info("%s: Acceptable error rate (%.4f), but not every record was stored",
-				 path, rate);
-		} else {
-			log_error("%s: High error rate (%.4f > %.4f). Failed load", path, rate,
-				  cfg->max_error_rate);
-			f->high_error_rate = 1;
-		}
-	}
-	if (!complete)
-		log_error("%s failed: %s; not renamed", path,
-			  f->st.failure[0] ? f->st.failure : "unknown error");
-	renameq_finish(run->q, idx, complete);
-	rename_ready(run);
-}
-
-/* Fail file IDX without a worker's counts (no worker, or it died). */
-static void fail_file(struct run *run, size_t idx, const char *why)
-{
-	memset(&run->fr[idx].st, 0, sizeof(run->fr[idx].st));
-	snprintf(run->fr[idx].st.failure, sizeof(run->fr[idx].st.failure), "%s", why);
-	finish_file(run, idx, 0);
 }
 
 /* ---- the pool's callbacks: one forked worker per file ---- */
@@ -236,7 +108,7 @@ static void worker_message(long idx, const void *data, void *ctx)
 		f->has_result = 1;
 	} else if (msg->type == REPORT_PROGRESS && !f->has_result) {
 		f->st = msg->stats;
-		show_progress(run, 0);
+		run_show_progress(run, 0);
 	} else {
 		return;
 	}
@@ -252,7 +124,7 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 
 	if (pid == 0) {
 		snprintf(why, sizeof(why), "cannot start a worker: %s", strerror(status));
-		fail_file(run, (size_t)idx, why);
+		run_fail_file(run, (size_t)idx, why);
 		return;
 	}
 	run->running--;
@@ -260,7 +132,7 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 	 * died after a progress report. */
 	log_failures_add(f->log_lost, f->log_errno);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && f->has_result)
-		finish_file(run, (size_t)idx, 1);
+		run_finish_file(run, (size_t)idx, 1);
 	else {
 		if (WIFSIGNALED(status) && run->stopping)
 			snprintf(why, sizeof(why), "interrupted (worker %ld stopped by signal %d)",
@@ -276,9 +148,9 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 				 WEXITSTATUS(status));
 		else
 			snprintf(why, sizeof(why), "worker %ld ended without a report", (long)pid);
-		fail_file(run, (size_t)idx, why);
+		run_fail_file(run, (size_t)idx, why);
 	}
-	show_progress(run, 1);
+	run_show_progress(run, 1);
 }
 
 /* Workers the stop signal SIG ended before the supervisor got it (a signal
@@ -335,38 +207,7 @@ static void run_forked(struct run *run)
 		log_error("%s", why);
 		/* Nothing else will load the files no worker took. */
 		for (; run->next < run->n; run->next++)
-			fail_file(run, run->next, why);
-	}
-}
-
-/* ---- --serial: every file in this process, one after another ---- */
-
-static int serial_progress(const struct file_stats *so_far, void *ctx)
-{
-	struct run *run = ctx;
-
-	if (so_far != NULL) {
-		run->fr[run->next - 1].st = *so_far;
-		show_progress(run, 0);
-	}
-	return signals_stop_requested();
-}
-
-static void run_serial(struct run *run)
-{
-	while (run->next < run->n && !signals_stop_requested()) {
-		size_t i = run->next++;
-		struct file_stats st;
-
-		run->fr[i].running = 1;
-		run->running = 1;
-		log_info("Started %s", run->files[i]);
-		/* Not into fr[i].st: serial_progress writes there meanwhile. */
-		worker_run(run->cfg, run->files[i], &st, serial_progress, run);
-		run->fr[i].st = st;
-		run->running = 0;
-		finish_file(run, i, 1);
-		show_progress(run, 1);
+			run_fail_file(run, run->next, why);
 	}
 }
 
@@ -398,7 +239,7 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_
 	if (n == 0)
 		; /* nothing to load: the summary says so */
 	else if (cfg->serial)
-		run_serial(&run);
+		serial_run(&run);
 	else
 		run_forked(&run);
 	progress_done();

@@ -182,6 +182,10 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	}
 	if (rc == 0)
 		st->read_to_end = 1;
+	else if (rc == GZLINES_BAD && st->opened.size == 0)
+		st->input_empty = 1;
+	else if (rc == GZLINES_BAD)
+		st->input_bad = 1;
 out:
 	if (sink != NULL) {
 		struct sink_stats ss;

@@ -42,7 +42,7 @@ def test_every_valid_line_stored_and_counted(mc, decode, tmp_path, mode):
     assert res.rc == 1, res
     total = lambda attr: sum(getattr(m, attr) for m in models.values())  # noqa: E731
     summary = res.grep(
-        r"\] I Summary: files 4, .*renamed 4, held back 0, high error rate \d+; lines %d, processed %d, errors %d;"
+        r"\] I Summary: files 4, .*renamed 4, held back 0, set aside 0, high error rate \d+; lines %d, processed %d, errors %d;"
         % (total("lines"), total("processed"), total("error_total"))
     )
     assert len(summary) == 1, res

@@ -14,7 +14,7 @@ static inline void known_run_files(struct statsjson_file f[3])
 {
 	memset(f, 0, 3 * sizeof(*f));
 	f[0].name = "/data/a/20170929000000.tsv.gz";
-	f[0].status = STATSJSON_RENAMED;
+	f[0].status = OUTCOME_RENAMED;
 	f[0].high_error_rate = 1;
 	f[0].st.lines = 7;
 	f[0].st.blank = 1;
@@ -29,7 +29,7 @@ static inline void known_run_files(struct statsjson_file f[3])
 	f[0].st.bytes_in = 120;
 	server_set_add(&f[0].lost, DEV_GAID * MAX_POOL);
 	f[1].name = "/data/a/20170929000100.tsv.gz";
-	f[1].status = STATSJSON_FAILED;
+	f[1].status = OUTCOME_FAILED;
 	f[1].st.lines = 1;
 	f[1].st.errors = 1;
 	f[1].st.by_kind[ERR_UNDELIVERED] = 1;
@@ -37,7 +37,7 @@ static inline void known_run_files(struct statsjson_file f[3])
 	f[1].st.restarts = 1;
 	f[1].st.evicted = 5;
 	f[2].name = "/data/a/20170929000200.tsv.gz";
-	f[2].status = STATSJSON_NOT_STARTED;
+	f[2].status = OUTCOME_PENDING;
 }
 
 #endif

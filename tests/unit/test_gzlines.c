@@ -194,7 +194,7 @@ static void expect_failure(const char *reason)
 	int ol[4], status;
 
 	read_all(lens, ol, 4, &status);
-	assert_int_equal(status, -1);
+	assert_int_equal(status, GZLINES_BAD);
 	if (strstr(err, reason) == NULL)
 		fail_msg("'%s' does not say '%s'", err, reason);
 }

@@ -79,6 +79,7 @@ static void whole_run(void **state)
 		"memc_load_last_run_files{status=\"renamed\"} 1\n"
 		"memc_load_last_run_files{status=\"held_back\"} 0\n"
 		"memc_load_last_run_files{status=\"failed\"} 1\n"
+		"memc_load_last_run_files{status=\"set_aside\"} 0\n"
 		GAUGE("files_high_error_rate", "Files of the last run read to their end with an error "
 					       "rate over --max-error-rate.")
 		"memc_load_last_run_files_high_error_rate 1\n"

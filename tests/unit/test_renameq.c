@@ -89,6 +89,36 @@ static void failure_holds_back_later_files(void **state)
 	renameq_free(q);
 }
 
+static void a_file_set_aside_blocks_nothing(void **state)
+{
+	struct renameq *q;
+
+	(void)state;
+	q = renameq_new(4, 1);
+	assert_non_null(q);
+	renameq_finish(q, 2, 1);
+	renameq_set_aside(q, 1);
+	assert_int_equal(renameq_next(q), -1); /* file 0 still running */
+	renameq_finish(q, 0, 1);
+	assert_int_equal(rename_all(q, 1), 2); /* 0, then past 1 to 2 */
+	renameq_set_aside(q, 3);
+	assert_int_equal(renameq_next(q), -1);
+	assert_int_equal(renameq_blocker(q), -1);
+	assert_int_equal(renameq_outcome(q, 1), OUTCOME_SET_ASIDE);
+	assert_int_equal(renameq_outcome(q, 2), OUTCOME_RENAMED);
+	assert_int_equal(renameq_outcome(q, 3), OUTCOME_SET_ASIDE);
+	/* Set aside behind a failure: still set aside, the later ones held back. */
+	renameq_free(q);
+	q = renameq_new(3, 1);
+	renameq_finish(q, 0, 0);
+	renameq_set_aside(q, 1);
+	renameq_finish(q, 2, 1);
+	assert_int_equal(renameq_outcome(q, 1), OUTCOME_SET_ASIDE);
+	assert_int_equal(renameq_outcome(q, 2), OUTCOME_HELD_BACK);
+	assert_int_equal(renameq_blocker(q), 0);
+	renameq_free(q);
+}
+
 static void first_file_fails(void **state)
 {
 	struct renameq *q;
@@ -202,6 +232,7 @@ int main(void)
 		cmocka_unit_test(in_order),
 		cmocka_unit_test(earlier_file_finishes_last),
 		cmocka_unit_test(failure_holds_back_later_files),
+		cmocka_unit_test(a_file_set_aside_blocks_nothing),
 		cmocka_unit_test(first_file_fails),
 		cmocka_unit_test(failed_rename_blocks),
 		cmocka_unit_test(misuse_is_ignored),

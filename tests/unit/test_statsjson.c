@@ -45,7 +45,7 @@ static char *name_json(const char *name)
 
 	memset(&f, 0, sizeof(f));
 	f.name = name;
-	f.status = STATSJSON_RENAMED;
+	f.status = OUTCOME_RENAMED;
 	memset(&run, 0, sizeof(run));
 	run.files = &f;
 	run.n = 1;
@@ -126,7 +126,7 @@ static void whole_report(void **state)
 		"\"verify\": null, \"high_error_rate\": false, \"failure\": null}\n"
 		"  ],\n"
 		"  \"totals\": {\"files\": 3, \"not_started\": 1, \"loaded\": 0, \"renamed\": 1, "
-		"\"held_back\": 0, \"failed\": 1, \"high_error_rate\": 1, \"lines\": 8, \"blank\": 1, "
+		"\"held_back\": 0, \"failed\": 1, \"set_aside\": 0, \"high_error_rate\": 1, \"lines\": 8, \"blank\": 1, "
 		"\"processed\": 2, \"errors\": 5, \"errors_by_kind\": {\"fields\": 1, \"dev_type\": 1, "
 		"\"dev_id\": 1, \"key\": 1, \"too_long\": 0, \"rejected\": 0, \"too_large\": 0, \"undelivered\": 1}, "
 		"\"apps_dropped\": 2, \"coords_dropped\": 1, \"bytes\": 160, "
@@ -154,7 +154,7 @@ static void empty_run_and_dry(void **state)
 				  "  \"dry_run\": true,\n"
 				  "  \"files\": [],\n"
 				  "  \"totals\": {\"files\": 0, \"not_started\": 0, \"loaded\": 0, "
-				  "\"renamed\": 0, \"held_back\": 0, \"failed\": 0, "
+				  "\"renamed\": 0, \"held_back\": 0, \"failed\": 0, \"set_aside\": 0, "
 				  "\"high_error_rate\": 0, \"lines\": 0, \"blank\": 0, "
 				  "\"processed\": 0, \"errors\": 0, \"errors_by_kind\": "
 				  "{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, "
@@ -266,14 +266,14 @@ static void failure_text(void **state)
 	run.n = 1;
 	f.name = "x";
 	/* A reason is written only for a failed file, escaped like a name. */
-	f.status = STATSJSON_HELD_BACK;
+	f.status = OUTCOME_HELD_BACK;
 	snprintf(f.st.failure, sizeof(f.st.failure), "left over");
 	text = format(&run);
 	assert_non_null(strstr(text, "\"status\": \"held_back\""));
 	assert_non_null(strstr(text, "\"failure\": null}"));
 	assert_non_null(strstr(text, "\"held_back\": 1,"));
 	free(text);
-	f.status = STATSJSON_FAILED;
+	f.status = OUTCOME_FAILED;
 	snprintf(f.st.failure, sizeof(f.st.failure), "bad \"gzip\"\n\xff");
 	text = format(&run);
 	assert_non_null(strstr(text, "\"failure\": \"bad \\\"gzip\\\"\\u000a\\u00ff\"}"));
@@ -282,7 +282,7 @@ static void failure_text(void **state)
 	text = format(&run);
 	assert_non_null(strstr(text, "\"failure\": \"unknown error\"}"));
 	free(text);
-	f.status = STATSJSON_LOADED;
+	f.status = OUTCOME_LOADED;
 	text = format(&run);
 	assert_non_null(strstr(text, "\"status\": \"loaded\""));
 	assert_non_null(strstr(text, "\"loaded\": 1,"));

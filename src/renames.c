@@ -1,0 +1,117 @@
+/* renames.c -- what becomes of a finished file: renamed in chronological
+ * order (renameq.h), failed, set aside (badinput.h), or found to have lost
+ * its records to a server that restarted after its rename (restarts.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "badinput.h"
+#include "inputs.h"
+#include "log.h"
+#include "run.h"
+
+static const char *server_spec(const struct config *cfg, int server)
+{
+	return cfg->servers[server / MAX_POOL].addr[server % MAX_POOL].spec;
+}
+
+/* restarts.h's callback: a later file met a newer process of SERVER than
+ * OLD, so the renamed files whose records went to OLD lost them. */
+static void server_restarted(int server, const struct server_seen *old,
+			     const struct server_seen *now, void *ctx)
+{
+	struct run *run = ctx;
+
+	for (size_t k = 0; k < run->n; k++) {
+		struct file_run *f = &run->fr[k];
+
+		if (renameq_outcome(run->q, k) != OUTCOME_RENAMED ||
+		    !restarts_same(&f->st.servers[server], old))
+			continue;
+		server_set_add(&f->lost, server);
+		log_warn("%s restarted (pid %u, now pid %u) after %s was renamed: the file's records "
+			 "there are lost; rename its .NAME back to load it again",
+			 server_spec(run->cfg, server), (unsigned)old->pid, (unsigned)now->pid,
+			 run->files[k]);
+	}
+}
+
+/* Rename FILES[K] to its done name, if it is still the file that was
+ * loaded. 0, or -1 after saying why not. */
+static int rename_loaded(struct run *run, size_t k)
+{
+	const char *path = run->files[k];
+	struct file_run *f = &run->fr[k];
+	char done[4096], why[sizeof(f->st.failure)];
+	int stale = restarts_stale(&run->restarts, f->st.servers);
+
+	if (stale >= 0) {
+		snprintf(why, sizeof(why),
+			 "%s restarted after the file was loaded, and lost its records there",
+			 server_spec(run->cfg, stale));
+		log_error("%s: %s; not renamed, it loads again next run", path, why);
+		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
+		return -1;
+	}
+	if (f->st.has_id && inputs_check_unchanged(path, &f->st.opened, why, sizeof(why)) < 0) {
+		f->gone = access(path, F_OK) != 0;
+		log_error("%s %s; not renamed%s", path, why,
+			  f->gone ? "" : ", it loads again next run");
+		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
+		return -1;
+	}
+	if (inputs_done_name(path, done, sizeof(done)) < 0) {
+		errno = ENAMETOOLONG;
+	} else if (rename(path, done) == 0) {
+		log_info("Renamed %s to %s", path, done);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "cannot rename: %s", strerror(errno));
+	log_error("Cannot rename %s: %s; it and the files after it load again next run", path,
+		  why + strlen("cannot rename: "));
+	snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
+	return -1;
+}
+
+static void rename_ready(struct run *run)
+{
+	long k;
+
+	while ((k = renameq_next(run->q)) >= 0)
+		renameq_renamed(run->q, (size_t)k, rename_loaded(run, (size_t)k) == 0);
+}
+
+void run_finish_file(struct run *run, size_t idx, int counted)
+{
+	const struct config *cfg = run->cfg;
+	struct file_run *f = &run->fr[idx];
+	const char *path = run->files[idx];
+	enum badinput_fate fate = BADINPUT_FAILS;
+
+	f->running = 0;
+	if (f->st.input_bad || f->st.input_empty)
+		fate = badinput_settle(cfg, path, &f->st);
+	int complete = file_stats_complete(&f->st);
+
+	if (counted) {
+		summary_log_file(path, &f->st);
+		restarts_add(&run->restarts, f->st.servers, server_restarted, run);
+	}
+	if (f->st.read_to_end)
+		f->high_error_rate = summary_log_rate(path, &f->st, complete, cfg->max_error_rate);
+	if (fate == BADINPUT_SET_ASIDE)
+		renameq_set_aside(run->q, idx);
+	else if (!complete)
+		log_error("%s failed: %s; not renamed", path,
+			  f->st.failure[0] ? f->st.failure : "unknown error");
+	renameq_finish(run->q, idx, complete);
+	rename_ready(run);
+}
+
+void run_fail_file(struct run *run, size_t idx, const char *why)
+{
+	memset(&run->fr[idx].st, 0, sizeof(run->fr[idx].st));
+	snprintf(run->fr[idx].st.failure, sizeof(run->fr[idx].st.failure), "%s", why);
+	run_finish_file(run, idx, 0);
+}
