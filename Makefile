@@ -162,7 +162,7 @@ FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -I$(GEN) \
 FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/coord.c src/apps.c src/apps_avx2.c \
                 src/fields_avx2.c src/simd.c src/encode.c src/pack.c src/mcproto.c \
                 tests/unit/record_ref.c $(GEN)/appsinstalled.pb-c.c
-FUZZ_HDRS     = src/record.h src/coord.h src/apps.h src/fields.h src/simd.h src/swar.h \
+FUZZ_HDRS     = src/record.h src/coord.h src/apps.h src/fields.h src/simd.h src/space.h src/swar.h \
                 src/encode.h src/pack.h src/mcproto.h src/errkind.h tests/unit/record_ref.h
 FUZZ_REPLIES_BIN  = $(FUZZ_DIR)/fuzz_replies
 FUZZ_REPLIES_SRCS = tests/fuzz/fuzz_replies.c src/mcproto.c src/window.c src/acks.c src/log.c

@@ -234,7 +234,7 @@ def sample_files():
     def put(lines, at, text):
         lines.insert(at, text)
 
-    # 20170929000000: odd but valid values, two error lines.
+    # 20170929000000: odd but valid values, three error lines.
     a = body(20170929000000, 400)
     put(a, 5, "")                                                   # blank
     t = a[20].split("\t")
@@ -249,7 +249,7 @@ def sample_files():
     t = a[70].split("\t")
     a[70] = "\t".join(t[:4] + ["4294967295,0,4294967296"])          # 1 dropped
     t = a[80].split("\t")
-    a[80] = "\t".join(t[:4] + [""])                                 # no apps
+    a[80] = "\t".join(t[:4] + [""])                                 # fields: tab stripped
     t = a[90].split("\t")
     a[90] = "\t".join(t[:4])                                        # fields (4)
     t = a[100].split("\t")
@@ -269,11 +269,11 @@ def sample_files():
     t = b[30].split("\t")
     b[30] = "\t".join(t[:2] + ["inf", "-Infinity", t[4]])           # 2 dropped
     t = b[40].split("\t")
-    b[40] = "\t".join(t[:2] + ["1,5", " 1", t[4]])                  # 2 dropped
+    b[40] = "\t".join(t[:2] + ["1,5", " 1", t[4]])                  # lat dropped
     t = b[50].split("\t")
     b[50] = "\t".join(t[:4] + ["1,,2,"])                            # 2 dropped
     t = b[60].split("\t")
-    b[60] = "\t".join(t[:4] + ["+5,-1, 7,0x10,007,00000000000000000004294967295"])
+    b[60] = "\t".join(t[:4] + ["+5,-1, 7,0x10,007,00000000000000000004294967295"])  # 2 dropped
     b[70] = b[70] + "\t" + "extra"                                  # fields (6)
     t = b[80].split("\t")
     b[80] = "\t".join([t[0], ""] + t[2:])                           # dev_id
@@ -299,7 +299,7 @@ def sample_files():
     c[60] = "\t".join(t[:4] + [",".join(["7"] * 600000)])           # too_long
     t = c[70].split("\t")
     c[70] = "\t".join(t[:2] + ["1." + "0" * 125, "1." + "0" * 126, t[4]])  # 127 ok, 128 dropped
-    c[80] = c[80] + "\r\r"                                          # last app dropped
+    c[80] = c[80] + "\r\r"                                          # both CRs stripped
     t = c[90].split("\t")
     c[90] = "\t".join(t[:4] + [t[4] + ",4294967296" * 3])           # 3 dropped
     return [

@@ -8,18 +8,32 @@ It keeps what decides the original's speed and results:
 
   - the files matching --pattern are read one after another, in sorted order,
     with gzip.open, one line at a time;
-  - each line is stripped, split on tabs and checked (5 fields, a known
-    device type), then packed as a protobuf UserApps message with
+  - each line is stripped (str.strip(): ASCII whitespace at both ends), split
+    on tabs and checked (5 fields, a known device type); each app is
+    int(a.strip()) and each coordinate float(), which skip whitespace around
+    the number; the record is packed as a protobuf UserApps message with
     python3-protobuf;
   - every record is stored with one synchronous memcache.Client.set() (from
     python3-memcache) on the server of its device type, one client per type;
   - a file's error rate is errors / processed; the file is then renamed to
     .NAME whatever the rate, as the original does.
 
-It differs from the original only where Python 3 requires it (bytes lines),
-in that a set() which returns failure counts as an error, and in that a
-record protobuf cannot pack (an app id over 2^32-1) counts as an error
-instead of stopping the run. The exit status is 1 when a file
+It differs from the original only where Python 3 requires it (bytes lines;
+"1_0", which Python 3's int() and float() read as 10 and Python 2's refused,
+is refused here too), in that a set() which returns failure counts as an
+error, and where the original would have stopped the run with an exception,
+as memc_load does:
+
+  - more than 5 fields: an error (the original's unpacking raised);
+  - an app item int() cannot read, or a negative one or one over 2^32-1
+    (protobuf's uint32 refused it): that item is dropped, the others kept
+    (the original's fallback raised AttributeError, or the pack ValueError);
+    Python 3's int() also refuses "+ 5", which Python 2's read as 5;
+  - a lat or lon float() cannot read: that coordinate is left out, the other
+    kept (the original then gave protobuf the text, which raised TypeError).
+
+Unlike memc_load, it stores "nan", "inf" and overflowing coordinates as
+float() reads them, as the original did. The exit status is 1 when a file
 had a high error rate, 0 otherwise.
 
 The protobuf module is generated at startup with protoc from
@@ -73,22 +87,48 @@ def load_proto(proto_dir=None):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def parse_app(item):
+    """int(item.strip()) as the original read an app, or None where that
+    raised or protobuf's uint32 would refuse the value."""
+    item = item.strip()
+    if b"_" in item:  # Python 3 only
+        return None
+    try:
+        value = int(item)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 0xFFFFFFFF else None
+
+
+def parse_coord(text):
+    """float(text) as the original read lat and lon (whitespace around the
+    number skipped; nan and inf kept), or None where that raised."""
+    if b"_" in text:  # Python 3 only
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def parse_line(line):
-    """One stripped, non-blank line (bytes) -> (dev_type, dev_id, lat, lon,
-    apps), or None when it is an error. lat and lon are None when they are
-    not numbers."""
-    parts = line.split(b"\t")
+    """One non-blank line (bytes) -> (dev_type, dev_id, lat, lon, apps), or
+    None when it is an error. As in the original, the line is stripped and
+    then split on tabs. lat and lon are None when they are not numbers, and
+    app items that are not are left out."""
+    parts = line.strip().split(b"\t")
     if len(parts) != 5:
         return None
     dev_type, dev_id, lat, lon, raw_apps = parts
     if not dev_type or not dev_id:
         return None
-    apps = [int(a) for a in raw_apps.split(b",") if a.isdigit()]
-    try:
-        lat, lon = float(lat), float(lon)
-    except ValueError:
+    apps = [parse_app(a) for a in raw_apps.split(b",")]
+    if None in apps:
+        logging.info("Not all user apps are digits: `%s`", line)
+        apps = [a for a in apps if a is not None]
+    lat, lon = parse_coord(lat), parse_coord(lon)
+    if lat is None or lon is None:
         logging.info("Invalid geo coords: `%s`", line)
-        lat = lon = None
     return dev_type.decode("ascii", "replace"), dev_id, lat, lon, apps
 
 
@@ -96,6 +136,7 @@ def pack(lat, lon, apps):
     ua = UserApps()
     if lat is not None:
         ua.lat = lat
+    if lon is not None:
         ua.lon = lon
     ua.apps.extend(apps)
     return ua.SerializeToString()
@@ -136,12 +177,7 @@ def load_file(path, clients, addrs, dry):
                 errors += 1
                 logging.error("Unknown device type: %s", dev_type)
                 continue
-            try:
-                packed = pack(lat, lon, apps)
-            except ValueError as e:  # an app id over 2^32-1
-                errors += 1
-                logging.error("Cannot pack %s:%s: %s", dev_type, dev_id, e)
-                continue
+            packed = pack(lat, lon, apps)
             if insert(clients.get(dev_type), addrs[dev_type], dev_type, dev_id, packed, dry):
                 processed += 1
             else:
@@ -178,7 +214,8 @@ def run(opts):
 def self_test():
     """Pack sample lines and read them back."""
     sample = (b"idfa\t1rfw452y52g2gq4g\t55.55\t42.42\t1423,43,567,3,7,23\n"
-              b"gaid\t7rfw452y52g2gq4g\t55.55\t42.42\t7423,424")
+              b"gaid\t7rfw452y52g2gq4g\t55.55\t42.42\t7423,424\n"
+              b" adid\tspaced\t 55.55\t42.42 \t1, +2,-0\t\r")
     for line in sample.splitlines():
         _, _, lat, lon, apps = parse_line(line.strip())
         ua = UserApps()

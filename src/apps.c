@@ -1,7 +1,8 @@
 /* apps.c -- the apps field: the item rules, and a kernel for any CPU.
  *
- * Hand-written rather than strtoul: strtoul accepts signs and spaces, and
- * this runs for every app of every line, about 55 a line. A block of 64
+ * Hand-written rather than strtoul: strtoul accepts spaces inside an item
+ * ("- 5") and wraps negative values, and this runs for every app of every
+ * line, about 55 a line. A block of 64
  * bytes is classified first, 8 bytes to a 64-bit word: which are commas,
  * and whether any is neither digit nor comma. The commas become a list of
  * item ends, and an item's digits are then taken from the 8 bytes that end
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "apps.h"
+#include "space.h"
 #include "swar.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -55,13 +57,21 @@ INLINE void keep(struct apps_cursor *c, uint32_t v)
 	c->napps++;
 }
 
-/* The value of the item S[0, N), or -1 when it is dropped: empty, a byte
- * that is not a digit, or over UINT32_MAX. Only leading zeros let an item
- * of more than ten digits fit. */
+/* The value of the item S[0, N), or -1 when it is dropped: no digits once
+ * the whitespace around it and its sign are off, a byte that is not a
+ * digit, or a value outside 0 to UINT32_MAX. Only leading zeros let an
+ * item of more than ten digits fit. The usual item never comes here: it
+ * is all digits, and scan converts it from its word. */
 static int64_t item_value(const char *s, size_t n)
 {
 	uint64_t v = 0;
+	int neg = 0;
 
+	space_trim(&s, &n);
+	if (n > 0 && (*s == '+' || *s == '-')) {
+		neg = *s == '-';
+		s++, n--;
+	}
 	if (n == 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -73,6 +83,8 @@ static int64_t item_value(const char *s, size_t n)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		v = v * 10 + (uint64_t)(s[i] - '0');
+	if (neg && v != 0) /* the original could not store it: dropped */
+		return -1;
 	return v <= UINT32_MAX ? (int64_t)v : -1;
 }
 

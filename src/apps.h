@@ -1,7 +1,11 @@
 /* apps.h -- the apps field of a line, "app,app,...", item by item.
  *
- * An item is kept when it is one or more ASCII digits worth at most
- * UINT32_MAX (leading zeros allowed), and dropped otherwise. Kept items go
+ * An item, once the whitespace around it (space.h) is taken off, is kept
+ * when it is an optional sign and one or more ASCII digits worth 0 to
+ * UINT32_MAX (leading zeros allowed; "+5" is 5, "-0" is 0), and dropped
+ * otherwise: the original script's int(a.strip()) took the same items and
+ * failed on the others, or stored values its uint32 field could not hold.
+ * Kept items go
  * either to an array of uint32 or, already encoded, to the protobuf varints
  * of a packed repeated field, so that encoding a line holds no array and
  * makes no second pass over its apps. Pure, no I/O, no allocation. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "coord.h"
+#include "space.h"
 #include "swar.h"
 
 static inline int is_digit(char c)
@@ -68,8 +69,10 @@ static int coord_common(const char *s, size_t len, double *out)
 }
 
 /* The number in a lat or lon field: strict decimal syntax, [+-] digits
- * [. digits] [e [+-] digits] with at least one mantissa digit; no spaces,
- * hex, "inf" or "nan", which strtod alone would accept. Checked and
+ * [. digits] [e [+-] digits] with at least one mantissa digit, with any
+ * whitespace around it taken off first (the original's float() took it
+ * off); no space inside, hex, "inf" or "nan", which strtod alone would
+ * accept. Checked and
  * converted in one pass: when the digits make an integer of at most 2^53
  * and the power of ten is one a double holds exactly, one IEEE division or
  * multiplication rounds correctly (Clinger's fast path), so the result is
@@ -81,6 +84,7 @@ int coord_parse(const char *s, size_t len, size_t readable, double *out)
 	size_t i = 0;
 	int digits = 0, frac = 0, exp = 0, exp_digits = 0, neg = 0, exp_neg = 0;
 
+	readable -= space_trim(&s, &len);
 	if (len == 0 || len > 127)
 		return -1;
 #if COORD_FAST

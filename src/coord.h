@@ -1,14 +1,17 @@
-/* coord.h -- a lat or lon field to a double, by the line rules: strict
- * decimal syntax, [+-] digits [. digits] [e [+-] digits] with at least one
- * mantissa digit, finite, and the double strtod gives. Pure, no I/O. */
+/* coord.h -- a lat or lon field to a double, by the line rules: whitespace
+ * (space.h) around the number ignored, as Python's float() ignores it, and
+ * the number itself in strict decimal syntax, [+-] digits [. digits]
+ * [e [+-] digits] with at least one mantissa digit, at most 127 bytes,
+ * finite, and the double strtod gives. Pure, no I/O. */
 #ifndef MEMC_LOAD_COORD_H
 #define MEMC_LOAD_COORD_H
 
 #include <float.h>
 #include <stddef.h>
 
-/* The coordinate S[0, LEN); READABLE bytes from S may be read (at least
- * LEN: more lets it read words at a time). 0 with *OUT set, or -1. */
+/* The coordinate field S[0, LEN); READABLE bytes from S may be read (at
+ * least LEN: more lets it read words at a time). 0 with *OUT set, or -1,
+ * also for a field that is empty or only whitespace. */
 int coord_parse(const char *s, size_t len, size_t readable, double *out);
 
 /* With extended precision, Clinger's fast path (an integer of at most

@@ -4,9 +4,11 @@
  * look-up, the dev_id is checked for key bytes while its end is looked
  * for, the coordinates (coord.c) are read while they are checked, and
  * apps.c reads the rest. With AVX2, fields_avx2.c takes the usual line's
- * first four fields at once. The rules' order (blank, field count,
- * dev_type, dev_id, key) matters only when a rule is broken, so that is
- * when line_error counts the fields. */
+ * first four fields at once. The line is first stripped of whitespace at
+ * both ends (space.h), as the original script's line.strip() did; the
+ * usual line has none, so that is a look at its first and last byte. The
+ * rules' order (blank, field count, dev_type, dev_id, key) matters only
+ * when a rule is broken, so that is when line_error counts the fields. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "coord.h"
 #include "fields.h"
 #include "record.h"
+#include "space.h"
 #include "swar.h"
 
 static const char dev_type_names[DEV_TYPES][DEV_TYPE_LEN + 1] = {"idfa", "gaid", "adid",
@@ -95,21 +98,14 @@ static const char *find_tab(const char *p, const char *end)
 	return end;
 }
 
-/* A line that broke rule ERR: blank lines, then a wrong number of fields,
- * come first. */
+/* A stripped line, not blank, that broke rule ERR: a wrong number of
+ * fields comes first. */
 static enum line_status line_error(const char *line, size_t len, enum line_status err)
 {
 	size_t tabs = 0;
-	int blank = 1;
 
-	for (size_t i = 0; i < len; i++) {
-		if (line[i] == '\t')
-			tabs++;
-		else if (line[i] != ' ' && line[i] != '\r')
-			blank = 0;
-	}
-	if (blank)
-		return LINE_BLANK;
+	for (size_t i = 0; i < len; i++)
+		tabs += line[i] == '\t';
 	return tabs != 4 ? LINE_ERR_FIELDS : err;
 }
 
@@ -129,7 +125,7 @@ static enum line_status find_fields(const char *line, size_t len, const char *t[
 		return line_error(line, len, LINE_ERR_KEY);
 	t[1] = find_tab(t[0] + 1, end);
 	if (t[1] == end)
-		return LINE_ERR_FIELDS; /* not blank: the type is there */
+		return LINE_ERR_FIELDS; /* fewer than five: the type and the dev_id are there */
 	t[2] = find_tab(t[1] + 1, end);
 	return t[2] == end ? LINE_ERR_FIELDS : LINE_OK;
 }
@@ -137,10 +133,13 @@ static enum line_status find_fields(const char *line, size_t len, const char *t[
 enum line_status record_split(struct record *rec, const char *line, size_t len,
 			      size_t *apps_at, size_t *apps_end)
 {
-	if (len > RECORD_MAX_LINE)
+	const char *const start = line;
+
+	if (len > RECORD_MAX_LINE) /* measured on the line as read */
 		return LINE_ERR_TOO_LONG;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
+	space_trim(&line, &len);
+	if (len == 0)
+		return LINE_BLANK;
 
 	int type = len > DEV_TYPE_LEN && line[DEV_TYPE_LEN] == '\t'
 			   ? dev_type_from_name(line, DEV_TYPE_LEN)
@@ -171,8 +170,8 @@ enum line_status record_split(struct record *rec, const char *line, size_t len,
 	rec->lon = has[1] ? f.coord[1] : 0;
 	rec->coords_dropped = (!has[0] && coord_len[0] > 0) + (!has[1] && coord_len[1] > 0);
 	/* At least "idfa\tx\t\t\t" precedes the apps: apps.c reads 8 bytes back. */
-	*apps_at = (size_t)(t[2] + 1 - line);
-	*apps_end = len;
+	*apps_at = (size_t)(t[2] + 1 - start);
+	*apps_end = (size_t)(line + len - start);
 	return LINE_OK;
 }
 

@@ -1,6 +1,9 @@
 /* record.h -- one TSV line to a record: pure parsing, no I/O.
  *
- * A line is dev_type TAB dev_id TAB lat TAB lon TAB apps. The parsed record
+ * A line is dev_type TAB dev_id TAB lat TAB lon TAB apps, once the
+ * whitespace at its ends (space.h) is taken off, as the original script's
+ * line.strip() did; whitespace around a coordinate or an app item is
+ * ignored too, as its float() and int() ignored it. The parsed record
  * points into the caller's line, and its apps array is reused from line to
  * line, so parsing allocates nothing in the steady state. encode.h applies
  * the same rules and writes the apps as protobuf instead of this array. */
@@ -28,7 +31,7 @@ enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 #define LINE_STATUS_ERR(name, text) LINE_ERR_##name,
 enum line_status {
 	LINE_OK,
-	LINE_BLANK, /* empty or only spaces, tabs and CR: skipped */
+	LINE_BLANK, /* empty or only whitespace (space.h): skipped */
 	LINE_ERROR_KINDS(LINE_STATUS_ERR)
 };
 #undef LINE_STATUS_ERR
@@ -51,7 +54,7 @@ struct record {
 	uint32_t *apps;      /* reused across lines */
 	size_t napps;
 	size_t apps_cap;
-	size_t apps_dropped; /* items that were not decimal uint32 */
+	size_t apps_dropped; /* items that were not decimal uint32 (apps.h) */
 	int coords_dropped;  /* lat/lon fields present but not finite numbers */
 	enum simd simd;      /* vector instructions allowed: simd_choose() */
 };
@@ -64,9 +67,10 @@ void record_free(struct record *rec);
 enum line_status record_parse(struct record *rec, const char *line, size_t len);
 
 /* Every rule but the apps field's: fills REC but for its apps, and gives
- * the apps field as LINE[*APPS_AT, *APPS_END), which record_parse and
- * encode.c read with apps.h. When it says LINE_OK, a tab in that field
- * still makes the line LINE_ERR_FIELDS. */
+ * the apps field, without the whitespace that ended the line, as
+ * LINE[*APPS_AT, *APPS_END), which record_parse and encode.c read with
+ * apps.h. When it says LINE_OK, a tab in that field still makes the line
+ * LINE_ERR_FIELDS. */
 enum line_status record_split(struct record *rec, const char *line, size_t len,
 			      size_t *apps_at, size_t *apps_end);
 
@@ -76,7 +80,8 @@ const char *dev_type_name(enum dev_type type);
 int dev_type_from_name(const char *name, size_t len);
 
 /* Parse a whole field as a finite decimal number, as the line rules define
- * it. 0 on success, -1 otherwise. Exposed for the tests. */
+ * it (whitespace around it ignored). 0 on success, -1 otherwise. Exposed
+ * for the tests. */
 int record_parse_coord(const char *s, size_t len, double *out);
 
 #endif

@@ -12,7 +12,8 @@ static const char *const samples[] = {
 	"gaid\t7rfw452y52g2gq4g\t55.55\t42.42\t7423,424",
 	"adid\te7e1a50c0ec2747ca56cd9e1558c0d7c\t67.7835424444\t-22.8044005471\t7942,8519,4232",
 	"dvid\tf0c4b5a3d2e1\t\t\t0,4294967295",
-	"idfa\tno-apps\t-90\t180\t",
+	"idfa\tno-apps\t-90\t180\t,",
+	" \vidfa\tspaced\t 55.55\t42.42 \t1, +2,-0\f\r", /* what str.strip(), int() and float() skip */
 	/* As generated lines are: long enough for the vector paths (simd.h). */
 	/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one line, split */
 	"gaid\t338615a630658333d73b501080c03648\t7.1069930597\t142.1646605088\t"

@@ -33,8 +33,14 @@ def mixed_lines(tag):
         b"dvid\t%s\t.5\t5.\t10" % uid(),
         b"idfa\t%s\t1e3\t-2.5E-3\t3" % uid(),
         b"gaid\t%s\t1E+05\t-0\t4" % uid(),
-        # valid: nothing but the key (empty message)
-        b"adid\t%s\t\t\t" % uid(),
+        # valid: nothing but the key (empty message): two empty items dropped
+        b"adid\t%s\t\t\t," % uid(),
+        # valid: whitespace at the line's ends, around coordinates and app
+        # items is ignored, as the original's strip(), float() and int() did
+        b" \v\fidfa\t%s\t 55.5\t42.5 \t1, 2, 3,4,5,6 \t\r" % uid(),
+        b"\tgaid\t%s\t\v-1.25\f\t\r+7\r\t+5,-0,\v0042\f,-00" % uid(),
+        b"adid\t%s\t1\t2\t3\t" % uid(),  # the tab is stripped: five fields
+        b"dvid\t%s\t \t\v\t1 2,-1,+-1,+,- 5,4294967296,+4294967295" % uid(),
         # valid: bad app items are dropped, the rest kept
         b"dvid\t%s\t1\t2\t1,,2,x,3," % uid(),
         b"idfa\t%s\t1\t2\t4294967296,-1,+5, 5,5 ,0x10,99999999999999999999,6" % uid(),
@@ -55,7 +61,7 @@ def mixed_lines(tag):
         b"gaid\t%s\t1\x005\t2\x00\t16" % uid(),
         b"adid\t%s\t1\t2\t7\x008,9,\x00" % uid(),
         b"dvid\t%s\t1\t2\t00000000000000000000004,04294967296" % uid(),
-        # valid: CRLF, and a CR that is not the last one
+        # valid: CRLF, and more CRs at the end (all stripped)
         b"adid\t%s\t1.25\t2.5\t3,4\r" % uid(),
         b"dvid\t%s\t1\t2\t3,4\r\r" % uid(),
         # valid: any byte >= 0x80 in the id, and a key of exactly 250 bytes
@@ -67,10 +73,14 @@ def mixed_lines(tag):
         b"\t\t\t\t",
         b"\r",
         b" \t \r",
+        b"\v\f\r\r \t",
         # fields
+        b"adid\t%s\t1\t2\t" % uid(),  # empty apps: the line's last tab is stripped
+        b"adid\t%s\t\t\t" % uid(),
+        b"\t%s\t1\t2\t3" % uid(),  # the first tab is stripped: four fields
         b"idfa\t%s\t1\t2" % uid(),
         b"idfa\t%s\t1\t2\t3\t4" % uid(),
-        b"idfa\t%s\t1\t2\t3\t" % uid(),
+        b"idfa\t%s\t1\t2\t\t3" % uid(),
         b"garbage",
         b"idfa %s 1 2 3" % uid(),
         # dev_type
@@ -78,7 +88,6 @@ def mixed_lines(tag):
         b"idfv\t%s\t1\t2\t3" % uid(),
         b"idfa\x00x\t%s\t1\t2\t3" % uid(),
         b"idfa \t%s\t1\t2\t3" % uid(),
-        b"\t%s\t1\t2\t3" % uid(),
         # dev_id
         b"gaid\t\t1\t2\t3",
         # key
@@ -95,8 +104,9 @@ def random_lines(tag, n, seed):
     rnd = random.Random(seed)
     types = [b"idfa", b"gaid", b"adid", b"dvid"] * 8 + [b"IDFA", b"", b"dvid "]
     coords = [b"1.5", b"-33.8688", b"151.2093", b"", b"nan", b"1e5", b".5", b"5.",
-              b"abc", b"+0.0", b"-1e-3", b"1,5", b"90", b"-180.0000000001"]
-    items = [b"1", b"42", b"4294967295", b"4294967296", b"x", b"", b"007", b"65536", b"-3"]
+              b"abc", b"+0.0", b"-1e-3", b"1,5", b"90", b"-180.0000000001", b" 1.5", b"\v"]
+    items = [b"1", b"42", b"4294967295", b"4294967296", b"x", b"", b"007", b"65536", b"-3",
+             b" 7", b"+5", b"-0", b"1 2"]
     out = []
     for i in range(n):
         dev_id = b"%s-%d-%x" % (tag.encode(), i, rnd.getrandbits(64))
@@ -112,6 +122,8 @@ def random_lines(tag, n, seed):
         line = b"\t".join(fields)
         if rnd.random() < 0.1:
             line += b"\r"
+        if rnd.random() < 0.05:
+            line = rnd.choice([b" ", b"\t", b"\v\f"]) + line
         out.append(line)
         if rnd.random() < 0.03:
             out.append(b"")

@@ -10,14 +10,16 @@ import collections
 import math
 import re
 
-MAX_LINE = 1 << 20  # longer lines (before the CR strip) are errors
+MAX_LINE = 1 << 20  # longer lines (before the strip) are errors
 MAX_KEY = 250  # memcached's key limit
-MAX_COORD = 127  # longest lat/lon text accepted
+MAX_COORD = 127  # longest lat/lon number accepted (without whitespace around it)
 MAX_APP = 0xFFFFFFFF
 DEV_TYPES = (b"idfa", b"gaid", b"adid", b"dvid")
+# What the original's line.strip(), float() and int() skip: ASCII whitespace.
+WS = b" \t\n\v\f\r"
 
 COORD = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-APP = re.compile(rb"[0-9]+")
+APP = re.compile(rb"[+-]?[0-9]+")
 
 
 class Record:
@@ -65,9 +67,11 @@ class FileModel:
 
 
 def _coord(text):
-    """Return (value or None, dropped?) for a lat/lon field."""
+    """Return (value or None, dropped?) for a lat/lon field; whitespace
+    around the number is ignored, a field of only whitespace is dropped."""
     if text == b"":
         return None, False
+    text = text.strip(WS)
     if len(text) > MAX_COORD or not COORD.fullmatch(text):
         return None, True
     value = float(text)
@@ -82,15 +86,12 @@ def _apps(text):
         return [], 0
     apps, dropped = [], 0
     for item in text.split(b","):
-        if APP.fullmatch(item) and int(item) <= MAX_APP:
+        item = item.strip(WS)
+        if APP.fullmatch(item) and 0 <= int(item) <= MAX_APP:
             apps.append(int(item))
         else:
             dropped += 1
     return apps, dropped
-
-
-def _is_blank(text):
-    return all(c in b" \t\r" for c in text)
 
 
 def _bad_key_byte(c):
@@ -103,8 +104,8 @@ def add_line(model, raw):
     if len(raw) > MAX_LINE:
         model.errors["too_long"] += 1
         return
-    line = raw[:-1] if raw.endswith(b"\r") else raw
-    if _is_blank(line):
+    line = raw.strip(WS)
+    if line == b"":
         model.blank += 1
         return
     fields = line.split(b"\t")

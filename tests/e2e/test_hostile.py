@@ -57,7 +57,7 @@ def hostile_lines():
         # not five fields
         b"idfa\tsix\t1\t2\t3\t4",
         b"idfa\tseven\t1\t2\t3\t4\t5",
-        b"idfa\tsix-empty\t1\t2\t3\t",
+        b"idfa\tsix-empty\t1\t2\t3\t",  # five: strip() takes the last tab, as in the original
         b"\t" * 99,  # only tabs: blank
         b"x" + b"\t" * 99,
         b"gaid\t\t1\t2\t3",  # empty dev_id
@@ -77,7 +77,8 @@ def hostile_lines():
         b"gaid\tbig-2\t1e309\t-2e308\t1",
         b"gaid\tmax\t1.7976931348623157e308\t-1.7976931348623157e308\t1",
         b"gaid\thex\t0x1p1\t0X10\t1",
-        b"gaid\tspaces\t 1\t1 \t1",
+        b"gaid\tspaces\t 1\t1 \t1",  # kept: whitespace around a number is ignored
+        b"gaid\tspaces-in\t1 2\t- 1\t1",
         b"gaid\tlong-exp\t1e00000000000000000000000000002\t-0e-99999999999999999999\t1",
         # dev_ids with spaces and control bytes
         b"adid\tsp ace\t1\t2\t3",

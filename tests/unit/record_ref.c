@@ -2,7 +2,8 @@
  * memchr per field, a byte loop for the key, and each app read from its
  * start. Kept only for the tests and the fuzzer, as a reference model: the
  * current parser must give the same status and the same record on every
- * line. Not built into memc_load. */
+ * line the rules it was written for treat as they are treated now
+ * (ref_rules_agree). Not built into memc_load. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -242,4 +243,50 @@ enum line_status ref_record_parse(struct record *rec, const char *line, size_t l
 	rec->coords_dropped = (!rec->has_lat && flen[2] > 0) + (!rec->has_lon && flen[3] > 0);
 	parse_apps(rec, field[4], flen[4]);
 	return LINE_OK;
+}
+
+/* The whitespace of the rules as they are now: Python's str.strip()'s. */
+static int ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Whether S[0, LEN) holds whitespace, or with SIGNS a sign. */
+static int holds(const char *s, size_t len, int signs)
+{
+	for (size_t i = 0; i < len; i++)
+		if (ws(s[i]) || (signs && (s[i] == '+' || s[i] == '-')))
+			return 1;
+	return 0;
+}
+
+int ref_rules_agree(const char *line, size_t len)
+{
+	const char *field[5];
+	size_t flen[5], nf = 0, start = 0;
+
+	if (len > RECORD_MAX_LINE)
+		return 1; /* too long, before anything else, either way */
+	if (len > 0 && line[len - 1] == '\r')
+		len--; /* both take one CR off */
+	if (len == 0)
+		return 1;
+	if (ws(line[0]) || ws(line[len - 1]))
+		return 0;
+	/* Nothing at the ends to strip: the same fields, so the same status;
+	 * only what is made of the last three can differ. */
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && line[i] != '\t')
+			continue;
+		if (nf < 5) {
+			field[nf] = line + start;
+			flen[nf] = i - start;
+		}
+		nf++;
+		start = i + 1;
+	}
+	if (nf != 5)
+		return 1;
+	return !holds(field[2], flen[2], 0) && !holds(field[3], flen[3], 0) &&
+	       !holds(field[4], flen[4], 1);
 }

@@ -10,4 +10,11 @@ enum line_status ref_record_parse(struct record *rec, const char *line, size_t l
 /* record_parse_coord as it was. */
 int ref_record_parse_coord(const char *s, size_t len, double *out);
 
+/* Whether the rules as they were and as they are (issue 15: whitespace
+ * stripped at the line's ends and around coordinates and app items, signs
+ * in app items) must agree on LINE: 1 when it has no whitespace at its
+ * ends but one CR before the end, none in its coordinates and apps, and no
+ * sign in its apps; 0 when they may differ. */
+int ref_rules_agree(const char *line, size_t len);
+
 #endif

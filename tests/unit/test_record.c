@@ -1,4 +1,7 @@
-/* test_record.c -- every line rule of record_parse. */
+/* test_record.c -- every line rule of record_parse. The Makefile runs it
+ * with each kernel (MEMC_LOAD_SIMD=none: the portable one); lines under
+ * 128 bytes never reach fields_avx2, so the rules of issue 15 are checked
+ * on short lines and again on long ones (see example). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,7 +65,12 @@ static void every_device_type(void **state)
 	assert_int_equal(rec.type, DEV_DVID);
 	assert_int_equal(parse("IDFA\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
 	assert_int_equal(parse("idfaa\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
-	assert_int_equal(parse("\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
+	assert_int_equal(parse("\tx\t1\t2\t3"), LINE_ERR_FIELDS); /* the tab is stripped */
+	assert_int_equal(parse("\t\tx\t1\t2\t3"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("x\t\tx\t1\t2"), LINE_ERR_DEV_TYPE);
+	/* Whitespace inside the line is no line end: not stripped. */
+	assert_int_equal(parse("idfa \tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
+	assert_int_equal(parse("id fa\tx\t1\t2\t3"), LINE_ERR_DEV_TYPE);
 }
 
 static void blank_lines(void **state)
@@ -71,6 +79,13 @@ static void blank_lines(void **state)
 	assert_int_equal(parse(""), LINE_BLANK);
 	assert_int_equal(parse("\r"), LINE_BLANK);
 	assert_int_equal(parse("  \t \r"), LINE_BLANK);
+	/* Whatever str.strip() takes off: space, \t, \n, \v, \f, \r. */
+	assert_int_equal(parse("\v\f"), LINE_BLANK);
+	assert_int_equal(parse(" \t\n\v\f\r"), LINE_BLANK);
+	assert_int_equal(parse("\t\t\t\t"), LINE_BLANK);
+	assert_int_equal(parse("\r\r\r"), LINE_BLANK);
+	assert_int_equal(record_parse(&rec, "\0", 1), LINE_ERR_FIELDS); /* NUL is no whitespace */
+	assert_int_equal(parse("\x1c\x1d\x1e\x1f"), LINE_ERR_FIELDS); /* nor, in bytes, these */
 }
 
 static void field_count(void **state)
@@ -78,12 +93,21 @@ static void field_count(void **state)
 	(void)state;
 	assert_int_equal(parse("idfa\tx\t1\t2"), LINE_ERR_FIELDS);
 	assert_int_equal(parse("idfa\tx\t1\t2\t3\t4"), LINE_ERR_FIELDS);
-	assert_int_equal(parse("idfa\tx\t1\t2\t3\t"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("idfa\tx\t1\t2\t3\t\t4"), LINE_ERR_FIELDS);
 	assert_int_equal(parse("just text"), LINE_ERR_FIELDS);
-	/* A trailing tab makes the fifth field empty: no apps, still stored. */
-	assert_int_equal(parse("idfa\tx\t1\t2\t"), LINE_OK);
+	/* As in the original, the line is stripped before it is split: a
+	 * trailing tab is no empty sixth field, and an empty apps field, which
+	 * ends the line in a tab, leaves four. */
+	assert_int_equal(parse("idfa\tx\t1\t2\t3\t"), LINE_OK);
+	assert_int_equal(rec.napps, 1);
+	assert_int_equal(rec.apps[0], 3);
+	assert_int_equal(parse("idfa\tx\t1\t2\t"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("idfa\tx\t1\t2\t \r"), LINE_ERR_FIELDS);
+	assert_int_equal(parse("idfa\tx\t\t\t"), LINE_ERR_FIELDS);
+	/* No apps, stored: two empty items, both dropped. */
+	assert_int_equal(parse("idfa\tx\t1\t2\t,"), LINE_OK);
 	assert_int_equal(rec.napps, 0);
-	assert_int_equal(rec.apps_dropped, 0);
+	assert_int_equal(rec.apps_dropped, 2);
 }
 
 static void crlf(void **state)
@@ -92,7 +116,10 @@ static void crlf(void **state)
 	assert_int_equal(parse("gaid\tid\t1.5\t2.5\t1,2\r"), LINE_OK);
 	assert_int_equal(rec.napps, 2);
 	assert_int_equal(rec.apps[1], 2);
-	/* Only one trailing CR is a line ending; one inside the id is not. */
+	/* Every CR at the end is stripped; one inside the id is not. */
+	assert_int_equal(parse("gaid\tid\t1.5\t2.5\t1,2\r\r"), LINE_OK);
+	assert_int_equal(rec.napps, 2);
+	assert_int_equal(rec.apps_dropped, 0);
 	assert_int_equal(parse("gaid\ti\rd\t1.5\t2.5\t1,2"), LINE_ERR_KEY);
 }
 
@@ -103,6 +130,11 @@ static void dev_id_rules(void **state)
 	(void)state;
 	assert_int_equal(parse("idfa\t\t1\t2\t3"), LINE_ERR_DEV_ID);
 	assert_int_equal(parse("idfa\tid with space\t1\t2\t3"), LINE_ERR_KEY);
+	/* Whitespace around the id is inside the line: in the key, refused. */
+	assert_int_equal(parse("idfa\t id\t1\t2\t3"), LINE_ERR_KEY);
+	assert_int_equal(parse("idfa\tid \t1\t2\t3"), LINE_ERR_KEY);
+	assert_int_equal(parse("idfa\tid\v\t1\t2\t3"), LINE_ERR_KEY);
+	assert_int_equal(parse("idfa\t \t1\t2\t3"), LINE_ERR_KEY);
 	assert_int_equal(parse("idfa\tid\x01x\t1\t2\t3"), LINE_ERR_KEY);
 	assert_int_equal(parse("idfa\tid\x7fx\t1\t2\t3"), LINE_ERR_KEY);
 	assert_int_equal(record_parse(&rec, "idfa\tab\0c\t1\t2\t3", 16), LINE_ERR_KEY);
@@ -146,8 +178,16 @@ static void coordinates(void **state)
 	assert_int_equal(record_parse_coord("5.", 2, &v), 0);
 	assert_true(v == 5.0);
 	assert_int_equal(record_parse_coord("-0", 2, &v), 0);
-	const char *bad[] = {"", " 1", "1 ", "1,5", "0x10", "Infinity", "-nan", ".", "e5",
-			     "1e", "1e+", "--1", "1.2.3", "1e400", "-1e400"};
+	/* Whitespace around the number is ignored, as float() ignores it. */
+	const char *spaced[] = {" 1", "1 ", "\t1", "\v1\f", "\r1\r", "\n 1 \n"};
+	for (size_t i = 0; i < sizeof(spaced) / sizeof(spaced[0]); i++) {
+		v = 0;
+		assert_int_equal(record_parse_coord(spaced[i], strlen(spaced[i]), &v), 0);
+		assert_true(v == 1.0);
+	}
+	const char *bad[] = {"", " ", "\v\f", "1 2", "- 1", "1e 5", "1,5", "0x10", "Infinity",
+			     " nan", "-nan", ".", "e5", "1e", "1e+", "--1", "1.2.3", "1e400",
+			     "-1e400", "\x1c" "1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(record_parse_coord(bad[i], strlen(bad[i]), &v), -1);
 	/* Denormals and tiny values are finite numbers: kept. */
@@ -194,11 +234,27 @@ static void coords_equal_strtod(void **state)
 	}
 }
 
-/* The rule for app items, the slow and obvious way. */
+/* Python's whitespace, as str.strip() and int() skip it. */
+static int model_space(char c)
+{
+	return c != '\0' && strchr(" \t\n\v\f\r", c) != NULL;
+}
+
+/* The rule for app items, the slow and obvious way: whitespace off both
+ * ends, then an optional sign and digits worth 0 to 4294967295. */
 static int model_item(const char *s, size_t n, uint32_t *out)
 {
 	unsigned long long v = 0;
+	int neg = 0;
 
+	while (n > 0 && model_space(s[n - 1]))
+		n--;
+	while (n > 0 && model_space(*s))
+		s++, n--;
+	if (n > 0 && (*s == '+' || *s == '-')) {
+		neg = *s == '-';
+		s++, n--;
+	}
 	if (n == 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -207,17 +263,18 @@ static int model_item(const char *s, size_t n, uint32_t *out)
 		if (v <= 0xffffffffull)
 			v = v * 10 + (unsigned long long)(s[i] - '0');
 	}
-	if (v > 0xffffffffull)
+	if (v > 0xffffffffull || (neg && v != 0))
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
 }
 
 /* Random app lists, heavy in the cases the fast digit path must get right:
- * items of 0 to 12 digits, leading zeros, values near 2^32, stray bytes. */
+ * items of 0 to 12 digits, leading zeros, values near 2^32, stray bytes,
+ * signs and whitespace. */
 static void apps_equal_model(void **state)
 {
-	static const char alphabet[] = "0123456789,,,0000099x- :/";
+	static const char alphabet[] = "0123456789,,,0000099x-+- :/ \v\f\r";
 	char line[600];
 	uint32_t want[300];
 	uint64_t x = 2463534242u;
@@ -230,9 +287,9 @@ static void apps_equal_model(void **state)
 		size_t items = x % 30;
 		for (size_t i = 0; i < items && n < sizeof(line) - 40; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			if (x % 5 == 0) /* near the uint32 limit */
-				n += (size_t)snprintf(line + n, sizeof(line) - n, "%llu",
-						      4294967290ull + x % 12);
+			if (x % 5 == 0) /* near the uint32 limit, maybe signed */
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%llu",
+						      (x >> 20) % 4 == 0 ? "+" : "", 4294967290ull + x % 12);
 			else
 				for (size_t d = (x >> 8) % 13; d > 0; d--) {
 					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -259,6 +316,14 @@ static void apps_equal_model(void **state)
 				p = c + 1;
 			}
 		}
+		/* A field empty once the line is stripped takes its tab with it. */
+		size_t kept = len;
+		while (kept > 0 && model_space(line[field + kept - 1]))
+			kept--;
+		if (kept == 0) {
+			assert_int_equal(record_parse(&rec, line, n), LINE_ERR_FIELDS);
+			continue;
+		}
 		assert_int_equal(record_parse(&rec, line, n), LINE_OK);
 		if (rec.napps != nwant || rec.apps_dropped != dropped ||
 		    memcmp(rec.apps, want, nwant * sizeof(*want)) != 0)
@@ -271,12 +336,14 @@ static void apps_items(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("dvid\tx\t1\t2\t1,x,2,99999999999,,4294967295,0,-3,+4, 5"), LINE_OK);
-	assert_int_equal(rec.napps, 4);
+	assert_int_equal(rec.napps, 6);
 	assert_int_equal(rec.apps[0], 1);
 	assert_int_equal(rec.apps[1], 2);
 	assert_int_equal(rec.apps[2], 4294967295u);
 	assert_int_equal(rec.apps[3], 0);
-	assert_int_equal(rec.apps_dropped, 6);
+	assert_int_equal(rec.apps[4], 4);
+	assert_int_equal(rec.apps[5], 5);
+	assert_int_equal(rec.apps_dropped, 4);
 
 	assert_int_equal(parse("dvid\tx\t1\t2\t4294967296"), LINE_OK);
 	assert_int_equal(rec.napps, 0);
@@ -290,6 +357,92 @@ static void apps_items(void **state)
 	assert_int_equal(parse("dvid\tx\t1\t2\t000000000007"), LINE_OK);
 	assert_int_equal(rec.napps, 1);
 	assert_int_equal(rec.apps[0], 7);
+}
+
+/* The lines of issue 15 that the original script stores and this parser
+ * stored differently or refused. In LINE, '@' stands for the rest of the
+ * dev_id and '#' for apps before the line's own: both empty in the short
+ * line, and in the long one a real line's 32-byte id and 40 apps, so that
+ * the AVX2 kernels see it too. */
+struct example {
+	const char *line;
+	size_t napps;
+	uint32_t apps[4];
+	size_t dropped;
+	int has_lat, has_lon;
+	double lat, lon;
+	int coords_dropped;
+};
+
+static const struct example examples[] = {
+	{"idfa\tws@\t55.5\t42.5\t#1, 2, 3", 3, {1, 2, 3}, 0, 1, 1, 55.5, 42.5, 0},
+	{"gaid\tws@\t 55.5\t42.5 \t#7", 1, {7}, 0, 1, 1, 55.5, 42.5, 0},
+	{"adid\tws@\t1\t2\t#4,5,6 ", 3, {4, 5, 6}, 0, 1, 1, 1, 2, 0},
+	{"dvid\tws@\t1\t2\t#3\t", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{" idfa\tws@\t1\t2\t#3", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{"\tgaid\tws@\t1\t2\t#3", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{"\vadid\tws@\t1\t2\t#3\v", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{"\fdvid\tws@\t1\t2\t#3\f", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{"idfa\tws@\t1\t2\t#3\r\r", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{"\n\r\v\f\t gaid\tws@\t1\t2\t#3 \t\f\v\r\n", 1, {3}, 0, 1, 1, 1, 2, 0},
+	{"gaid\tws@\t1\t2\t#+5,-0,7", 3, {5, 0, 7}, 0, 1, 1, 1, 2, 0},
+	{"adid\tws@\t1\t2\t#+4294967295,-00,+0", 3, {4294967295u, 0, 0}, 0, 1, 1, 1, 2, 0},
+	/* Dropped: whitespace inside, a negative value, two signs, no digits. */
+	{"adid\tws@\t1\t2\t#1 2,-1,-4294967296,+-1,+,- 5,\v9\f", 1, {9}, 6, 1, 1, 1, 2, 0},
+	{"idfa\tws@\t\v-12.25\f\t\r+180 \t# 0 ,+00042 ,\v9\v,-0 \t \r", 4, {0, 42, 9, 0}, 0,
+	 1, 1, -12.25, 180, 0},
+	/* Present but not numbers: whitespace only, or inside the number. */
+	{"dvid\tws@\t \t\v\f\t#1", 1, {1}, 0, 0, 0, 0, 0, 2},
+	{"gaid\tws@\t1 2\t- 1\t#1", 1, {1}, 0, 0, 0, 0, 0, 2},
+};
+
+/* LINE with '@' and '#' filled in, into OUT. */
+static size_t expand(const char *line, int longer, const char *fill, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *line; line++) {
+		const char *s = *line == '@' ? "-7c4e1b8a2f9d3e6a5b0c1d2e3f405162"
+			      : *line == '#' ? fill
+					     : NULL;
+		size_t k = s != NULL ? (longer ? strlen(s) : 0) : 1;
+		assert_true(n + k < cap);
+		memcpy(out + n, s != NULL ? s : line, k);
+		n += k;
+	}
+	return n;
+}
+
+static void original_examples(void **state)
+{
+	char fill[400], line[600];
+	size_t nfill = 40, f = 0;
+
+	(void)state;
+	for (size_t i = 1; i <= nfill; i++)
+		f += (size_t)snprintf(fill + f, sizeof(fill) - f, "%zu,", i * 37);
+	for (size_t e = 0; e < sizeof(examples) / sizeof(examples[0]); e++)
+		for (int longer = 0; longer <= 1; longer++) {
+			const struct example *x = &examples[e];
+			size_t n = expand(x->line, longer, fill, line, sizeof(line));
+			size_t before = longer ? nfill : 0;
+
+			if (record_parse(&rec, line, n) != LINE_OK)
+				fail_msg("example %zu (%s): not stored", e, longer ? "long" : "short");
+			assert_int_equal(rec.napps, before + x->napps);
+			for (size_t i = 0; i < before; i++)
+				assert_int_equal(rec.apps[i], (i + 1) * 37);
+			for (size_t i = 0; i < x->napps; i++)
+				assert_int_equal(rec.apps[before + i], x->apps[i]);
+			assert_int_equal(rec.apps_dropped, x->dropped);
+			assert_int_equal(rec.has_lat, x->has_lat);
+			assert_int_equal(rec.has_lon, x->has_lon);
+			assert_true(!x->has_lat || rec.lat == x->lat);
+			assert_true(!x->has_lon || rec.lon == x->lon);
+			assert_int_equal(rec.coords_dropped, x->coords_dropped);
+			assert_int_equal(rec.dev_id_len, longer ? 2 + 33 : 2);
+			assert_memory_equal(rec.dev_id, "ws", 2);
+		}
 }
 
 static void long_lines(void **state)
@@ -339,7 +492,8 @@ int main(void)
 		cmocka_unit_test(crlf),          cmocka_unit_test(dev_id_rules),
 		cmocka_unit_test(coordinates),   cmocka_unit_test(coords_equal_strtod),
 		cmocka_unit_test(apps_items),    cmocka_unit_test(apps_equal_model),
-		cmocka_unit_test(long_lines),    cmocka_unit_test(type_names),
+		cmocka_unit_test(original_examples), cmocka_unit_test(long_lines),
+		cmocka_unit_test(type_names),
 	};
 	return cmocka_run_group_tests_name("record", tests, setup, teardown);
 }
