@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -214,4 +215,10 @@ int addr_dial(const struct server_addr *addr, int timeout_ms, char *err, size_t 
 	}
 	freeaddrinfo(res);
 	return fd;
+}
+
+int addr_same(const struct server_addr *a, const struct server_addr *b)
+{
+	return a->is_unix == b->is_unix && a->port == b->port &&
+	       (a->is_unix ? strcmp(a->host, b->host) : strcasecmp(a->host, b->host)) == 0;
 }

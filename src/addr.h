@@ -33,6 +33,10 @@ int addr_parse(const char *spec, struct server_addr *addr, char *err, size_t err
  * most MAX_POOL). 0, or -1 with a reason in ERR. */
 int addr_parse_pool(const char *list, struct server_pool *pool, char *err, size_t errlen);
 
+/* Whether A and B are the same address: both the same unix socket path, or
+ * the same host (as written, in any case) and port. */
+int addr_same(const struct server_addr *a, const struct server_addr *b);
+
 /* Connect to ADDR within TIMEOUT_MS. Returns a non-blocking, close-on-exec
  * socket (TCP_NODELAY for TCP) that the caller owns, or -1 with a reason in
  * ERR. */

@@ -228,6 +228,26 @@ static void bad_option(const char *arg, int opt, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown option '-%c'", opt);
 }
 
+/* Number the distinct servers of CFG's pools (config.h's server table). */
+static void index_servers(struct config *cfg)
+{
+	struct server_table *tb = &cfg->table;
+
+	tb->n = 0;
+	for (int t = 0; t < DEV_TYPES; t++)
+		for (int i = 0; i < cfg->servers[t].n; i++) {
+			int s = 0;
+			while (s < tb->n && !addr_same(config_server_addr(cfg, s), &cfg->servers[t].addr[i]))
+				s++;
+			if (s == tb->n) {
+				tb->first[s].type = (unsigned char)t;
+				tb->first[s].pos = (unsigned char)i;
+				tb->n++;
+			}
+			tb->of[t][i] = (unsigned char)s;
+		}
+}
+
 enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
 {
 	enum cli_action action = CLI_RUN;
@@ -352,6 +372,7 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		snprintf(err, errlen, "--syslog and --log are exclusive: give one");
 		return CLI_ERROR;
 	}
+	index_servers(cfg);
 	cfg->files = argv + optind;
 	cfg->nfiles = argc - optind;
 	return action;

@@ -37,6 +37,20 @@ enum protocol {
 #define DEFAULT_ADID_SERVER "127.0.0.1:33015"
 #define DEFAULT_DVID_SERVER "127.0.0.1:33016"
 
+/* Most distinct servers of a run: every device type's whole pool. */
+#define MAX_SERVERS (DEV_TYPES * MAX_POOL)
+
+/* The run's distinct servers, numbered from 0 in the order first given. An
+ * address given for several device types (addr_same) is one server: one
+ * connection per worker, one set of figures (restarts, evictions). */
+struct server_table {
+	int n;
+	struct {
+		unsigned char type, pos; /* where it was first given */
+	} first[MAX_SERVERS];
+	unsigned char of[DEV_TYPES][MAX_POOL]; /* the number of each pool position */
+};
+
 /* A numeric default as text, for the help. */
 #define CONFIG_STR(x) CONFIG_STR_(x)
 #define CONFIG_STR_(x) #x
@@ -49,6 +63,7 @@ struct config {
 	int attempts;
 	int timeout_ms;
 	struct server_pool servers[DEV_TYPES];
+	struct server_table table; /* the distinct servers of servers[] */
 	double max_error_rate;
 	const char *log_path;
 	int syslog;    /* --syslog: log to syslog(3), not to -l's file */
@@ -68,5 +83,17 @@ struct config {
 	int settle;             /* --settle: seconds before a bad file is set aside */
 	int hold_bad;           /* --hold-bad: bad and empty files fail, as before */
 };
+
+/* The number of the server at position POS of TYPE's pool. */
+static inline int config_server(const struct config *cfg, int type, int pos)
+{
+	return cfg->table.of[type][pos];
+}
+
+/* The address of server number SERVER. */
+static inline const struct server_addr *config_server_addr(const struct config *cfg, int server)
+{
+	return &cfg->servers[cfg->table.first[server].type].addr[cfg->table.first[server].pos];
+}
 
 #endif

@@ -87,14 +87,16 @@ static void put_records(FILE *out, const struct file_stats *sum)
 	      sum->bytes_in);
 }
 
-static void put_servers(FILE *out, const struct file_stats *sum)
+static void put_servers(FILE *out, const struct statsjson_totals *t)
 {
-	const struct verify_counts *c = &sum->verify;
+	const struct verify_counts *c = &t->sum.verify;
 
 	gauge(out, NAME("server_restarts"),
-	      "Times a server was found restarted during a load of the last run.", sum->restarts);
-	gauge(out, NAME("evicted_items"), "Items the servers evicted during the last run's loads.",
-	      sum->evicted);
+	      "Times a server was found restarted during the last run, each restart once.",
+	      t->server_restarts);
+	gauge(out, NAME("evicted_items"),
+	      "Items the servers evicted while the last run watched them, each server once.",
+	      t->evicted);
 	gauge(out, NAME("verify_sampled_records"), "Records the last run read back (--verify).",
 	      c->sampled);
 	promtext_family(out, NAME("verify_records"), "gauge",
@@ -110,7 +112,7 @@ int metrics_format(FILE *out, const struct metrics_run *m)
 	put_run(out, m);
 	put_files(out, &m->totals);
 	put_records(out, &m->totals.sum);
-	put_servers(out, &m->totals.sum);
+	put_servers(out, &m->totals);
 	return ferror(out) ? -1 : 0;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -11,20 +12,26 @@
 
 #include "pool.h"
 
+/* What came from a child, up to a whole frame (pool.h): PIPE_BUF bytes,
+ * aligned for any struct, since a message is handed on in place. */
+struct inbox {
+	_Alignas(max_align_t) unsigned char bytes[PIPE_BUF];
+};
+
 struct slot {
 	pid_t pid;  /* 0 while the slot is free */
 	int fd;     /* read end of the child's pipe */
 	long task;
-	size_t got; /* bytes of the current message received so far */
-	unsigned char *msg;
+	size_t got; /* bytes in the inbox, the start of a frame first */
+	int broken; /* it sent what is no frame: the rest is ignored */
+	struct inbox *in;
 };
 
 struct pool {
 	struct slot *slots;
 	struct pollfd *pfds;
-	unsigned char *msgs; /* each slot's message buffer */
+	struct inbox *inboxes; /* one per slot */
 	int n;
-	size_t msg_size;
 	const struct pool_ops *ops;
 	void *ctx;
 };
@@ -38,10 +45,10 @@ static void free_tables(struct pool *pp)
 {
 	free(pp->slots);
 	free(pp->pfds);
-	free(pp->msgs);
+	free(pp->inboxes);
 	pp->slots = NULL;
 	pp->pfds = NULL;
-	pp->msgs = NULL;
+	pp->inboxes = NULL;
 }
 
 /* In the new child: let go of the parent's side of the pool, run the task,
@@ -76,6 +83,7 @@ static int spawn(struct pool *pp, struct slot *s, long task)
 
 	s->task = task;
 	s->got = 0;
+	s->broken = 0;
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -94,6 +102,30 @@ static int spawn(struct pool *pp, struct slot *s, long task)
 	return 0;
 }
 
+/* Hand on every whole frame at the start of S's inbox, and keep the rest. */
+static void deliver(struct pool *pp, struct slot *s)
+{
+	size_t at = 0;
+	uint32_t len;
+
+	while (s->got - at >= sizeof(len)) {
+		memcpy(&len, s->in->bytes + at, sizeof(len));
+		if (len > POOL_MSG_MAX) { /* no frame of pool_send's: out of step for good */
+			s->broken = 1;
+			s->got = 0;
+			return;
+		}
+		if (s->got - at < sizeof(len) + len)
+			break;
+		/* Moved to the aligned start first: the message is read as a struct. */
+		memmove(s->in->bytes, s->in->bytes + at + sizeof(len), len);
+		pp->ops->on_message(s->task, s->in->bytes, len, pp->ctx);
+		at += sizeof(len) + len;
+	}
+	memmove(s->in->bytes, s->in->bytes + at, s->got - at);
+	s->got -= at;
+}
+
 /* Read what has come from S's child (one read: poll said it would not
  * block) and hand on every whole message. */
 static enum drain_result drain(struct pool *pp, struct slot *s)
@@ -101,17 +133,16 @@ static enum drain_result drain(struct pool *pp, struct slot *s)
 	ssize_t n;
 
 	do
-		n = read(s->fd, s->msg + s->got, pp->msg_size - s->got);
+		n = read(s->fd, s->in->bytes + s->got, sizeof(s->in->bytes) - s->got);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
 		return DRAIN_OPEN;
 	if (n <= 0)
 		return DRAIN_CLOSED;
+	if (s->broken)
+		return DRAIN_OPEN;
 	s->got += (size_t)n;
-	if (s->got == pp->msg_size) {
-		s->got = 0;
-		pp->ops->on_message(s->task, s->msg, pp->ctx);
-	}
+	deliver(pp, s);
 	return DRAIN_OPEN;
 }
 
@@ -177,27 +208,26 @@ static int running(const struct pool *pp)
 	return k;
 }
 
-int pool_run(int max_children, size_t msg_size, const struct pool_ops *ops, void *ctx,
-	     const sigset_t *wait_mask)
+int pool_run(int max_children, const struct pool_ops *ops, void *ctx, const sigset_t *wait_mask)
 {
-	struct pool pp = {.n = max_children, .msg_size = msg_size, .ops = ops, .ctx = ctx};
+	struct pool pp = {.n = max_children, .ops = ops, .ctx = ctx};
 	int stopping = 0, more = 1, rc = 0;
 
-	if (max_children < 1 || msg_size == 0 || msg_size > PIPE_BUF) {
+	if (max_children < 1) {
 		errno = EINVAL;
 		return -1;
 	}
 	pp.slots = calloc((size_t)max_children, sizeof(*pp.slots));
 	pp.pfds = calloc((size_t)max_children, sizeof(*pp.pfds));
-	pp.msgs = calloc((size_t)max_children, msg_size);
-	if (pp.slots == NULL || pp.pfds == NULL || pp.msgs == NULL) {
+	pp.inboxes = calloc((size_t)max_children, sizeof(*pp.inboxes));
+	if (pp.slots == NULL || pp.pfds == NULL || pp.inboxes == NULL) {
 		free_tables(&pp);
 		errno = ENOMEM;
 		return -1;
 	}
 	for (int i = 0; i < max_children; i++) {
 		pp.slots[i].fd = -1;
-		pp.slots[i].msg = pp.msgs + (size_t)i * msg_size;
+		pp.slots[i].in = &pp.inboxes[i];
 	}
 	pool_for_signal = &pp;
 	for (;;) {
@@ -237,14 +267,22 @@ int pool_run(int max_children, size_t msg_size, const struct pool_ops *ops, void
 	return rc;
 }
 
-int pool_send(int fd, const void *msg, size_t msg_size)
+int pool_send(int fd, const void *msg, size_t len)
 {
+	unsigned char frame[PIPE_BUF];
+	uint32_t head = (uint32_t)len;
 	ssize_t n;
 
+	if (len > POOL_MSG_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(frame, &head, sizeof(head));
+	memcpy(frame + sizeof(head), msg, len);
 	do
-		n = write(fd, msg, msg_size);
+		n = write(fd, frame, sizeof(head) + len);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)msg_size) {
+	if (n != (ssize_t)(sizeof(head) + len)) {
 		if (n >= 0)
 			errno = EIO;
 		return -1;

@@ -13,13 +13,13 @@
 
 static const char *server_spec(const struct config *cfg, int server)
 {
-	return cfg->servers[server / MAX_POOL].addr[server % MAX_POOL].spec;
+	return config_server_addr(cfg, server)->spec;
 }
 
 /* restarts.h's callback: a later file met a newer process of SERVER than
  * OLD, so the renamed files whose records went to OLD lost them. */
-static void server_restarted(int server, const struct server_seen *old,
-			     const struct server_seen *now, void *ctx)
+static void server_restarted(int server, const struct server_span *old,
+			     const struct server_span *now, void *ctx)
 {
 	struct run *run = ctx;
 
@@ -27,7 +27,7 @@ static void server_restarted(int server, const struct server_seen *old,
 		struct file_run *f = &run->fr[k];
 
 		if (renameq_outcome(run->q, k) != OUTCOME_RENAMED ||
-		    !restarts_same(&f->st.servers[server], old))
+		    !restarts_same(&f->servers[server].last, old))
 			continue;
 		server_set_add(&f->lost, server);
 		log_warn("%s restarted (pid %u, now pid %u) after %s was renamed: the file's records "
@@ -44,7 +44,7 @@ static int rename_loaded(struct run *run, size_t k)
 	const char *path = run->files[k];
 	struct file_run *f = &run->fr[k];
 	char done[4096], why[sizeof(f->st.failure)];
-	int stale = restarts_stale(&run->restarts, f->st.servers);
+	int stale = restarts_stale(&run->restarts, f->servers, run->cfg->table.n);
 
 	if (stale >= 0) {
 		snprintf(why, sizeof(why),
@@ -96,7 +96,7 @@ void run_finish_file(struct run *run, size_t idx, int counted)
 
 	if (counted) {
 		summary_log_file(path, &f->st);
-		restarts_add(&run->restarts, f->st.servers, server_restarted, run);
+		restarts_add(&run->restarts, f->servers, cfg->table.n, server_restarted, run);
 	}
 	if (f->st.read_to_end)
 		f->high_error_rate = summary_log_rate(path, &f->st, complete, cfg->max_error_rate);

@@ -1,8 +1,7 @@
-/* report.c -- per-file counts and the worker-to-supervisor message. */
-#include <errno.h>
-#include <limits.h>
-#include <unistd.h>
+/* report.c -- per-file counts and the worker's messages. */
+#include <string.h>
 
+#include "pool.h"
 #include "report.h"
 
 const char *err_kind_name(enum err_kind kind)
@@ -48,18 +47,21 @@ void file_stats_add(struct file_stats *dst, const struct file_stats *src)
 	dst->evicted += src->evicted;
 }
 
-int report_write(int fd, const struct report_msg *msg)
+enum report_type report_type_of(const void *msg, size_t len)
 {
-	_Static_assert(sizeof(*msg) <= PIPE_BUF, "a report must fit in PIPE_BUF to be atomic");
-	ssize_t n;
+	uint32_t type;
 
-	do
-		n = write(fd, msg, sizeof(*msg));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*msg)) {
-		if (n >= 0)
-			errno = EIO;
-		return -1;
+	_Static_assert(sizeof(struct report_counts) <= POOL_MSG_MAX, "a report fits a frame");
+	if (len < sizeof(type))
+		return 0;
+	memcpy(&type, msg, sizeof(type));
+	switch (type) {
+	case REPORT_PROGRESS:
+	case REPORT_RESULT:
+		return len == sizeof(struct report_counts) ? (enum report_type)type : 0;
+	case REPORT_SERVER:
+		return len == sizeof(struct report_server) ? REPORT_SERVER : 0;
+	default:
+		return 0;
 	}
-	return 0;
 }

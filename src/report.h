@@ -1,17 +1,19 @@
-/* report.h -- what a worker tells the supervisor about its file.
+/* report.h -- what a worker tells the supervisor about its file: its counts,
+ * the servers its load met, and typed messages that carry them.
  *
- * A worker writes fixed-size messages into its pipe; each is well under
- * PIPE_BUF, so a write is atomic and a read returns whole messages. Both ends
- * are the same binary, so the struct layout is the wire format. */
+ * A worker sends small messages up its pipe (pool.h frames each): PROGRESS
+ * now and then, then at the end one SERVER for each server its load met
+ * and last its RESULT. Each is well under PIPE_BUF whatever the number of
+ * servers. Both ends are the same binary, so the struct layout is the wire
+ * format. */
 #ifndef MEMC_LOAD_REPORT_H
 #define MEMC_LOAD_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "config.h"
 #include "errkind.h"
-#include "record.h"
 
 
 /* Which file a worker read, and what it looked like when opened: a file is
@@ -23,17 +25,24 @@ struct file_id {
 	long mtime_nsec;
 };
 
-/* Most servers a run can have, each device type's whole pool; server I of
- * type T is number T * MAX_POOL + I. */
-#define REPORT_SERVERS (DEV_TYPES * MAX_POOL)
+/* One server process as a load saw it: who (pid 0: never asked, or it
+ * does not say), and its count of evicted items when first and last seen. */
+struct server_span {
+	uint32_t pid;
+	uint32_t started; /* unix time */
+	uint64_t evictions_first, evictions_last;
+};
 
-/* One server as a file's load saw it, from its "stats" (serverid.h). */
+/* One server (config.h's numbering) as a file's load saw it, from its
+ * "stats" (serverid.h). A run adds up the files' spans (restarts.h), so
+ * that what two files saw at once counts once. */
 struct server_seen {
-	uint64_t evicted;  /* items it evicted during the load */
-	uint32_t pid;      /* its process at the end of the load; 0: never asked, or it does not say */
-	uint32_t started;  /* and that process's start time (unix time) */
-	uint32_t restarts; /* times it was found restarted during the load */
-	uint32_t unconfirmed; /* it could not be asked again after the last record */
+	struct server_span first; /* the process the load met first */
+	struct server_span last;  /* the one at its end: the same unless it restarted */
+	uint64_t evicted;         /* items evicted during the load, over restarts */
+	uint64_t evicted_between; /* of those, by processes between first and last */
+	uint32_t restarts;        /* times it was found restarted during the load */
+	uint32_t unconfirmed;     /* it could not be asked again after the last record */
 };
 
 /* --verify's read-back of a file's sample (readback.h). */
@@ -45,9 +54,9 @@ struct verify_counts {
 	uint64_t unverified; /* no answer after every attempt */
 };
 
-/* A set of servers, numbered as above: a bit each. */
+/* A set of servers, numbered as config.h says: a bit each. */
 struct server_set {
-	unsigned char bits[REPORT_SERVERS / 8];
+	unsigned char bits[MAX_SERVERS / 8];
 };
 
 static inline void server_set_add(struct server_set *set, int server)
@@ -79,20 +88,27 @@ struct file_stats {
 	char failure[512];   /* why the file failed, if it did */
 	int verified;        /* --verify read the sample back: verify is set */
 	struct verify_counts verify;
-	uint32_t restarts;   /* sum of servers[].restarts */
-	uint64_t evicted;    /* sum of servers[].evicted */
-	struct server_seen servers[REPORT_SERVERS];
+	uint32_t restarts;   /* sum of its servers' restarts */
+	uint64_t evicted;    /* sum of its servers' evictions */
 };
 
-/* A worker sends PROGRESS reports (counts so far) while it runs, then one
- * RESULT with the final counts. */
-enum report_type { REPORT_RESULT = 1, REPORT_PROGRESS };
+enum report_type {
+	REPORT_PROGRESS = 1, /* struct report_counts: the counts so far */
+	REPORT_SERVER,       /* struct report_server: one server the load met */
+	REPORT_RESULT,       /* struct report_counts: the final counts, last */
+};
 
-struct report_msg {
+struct report_counts {
 	uint32_t type;
-	int log_errno;      /* the errno of its first lost log line (log.h) */
-	uint64_t log_lost;  /* log lines the worker could not write, so far */
+	int log_errno;     /* the errno of its first lost log line (log.h) */
+	uint64_t log_lost; /* log lines the worker could not write, so far */
 	struct file_stats stats;
+};
+
+struct report_server {
+	uint32_t type;
+	uint32_t server; /* config.h's number */
+	struct server_seen seen;
 };
 
 /* True when the file may be renamed: read to its end, everything delivered. */
@@ -104,7 +120,8 @@ double file_stats_error_rate(const struct file_stats *st);
 /* Add SRC's counts into DST (for the summary). */
 void file_stats_add(struct file_stats *dst, const struct file_stats *src);
 
-/* Write one message to FD; 0 or -1 (errno). */
-int report_write(int fd, const struct report_msg *msg);
+/* The type of the message MSG of LEN bytes, when it is a whole message of
+ * one of the types above, else 0. */
+enum report_type report_type_of(const void *msg, size_t len);
 
 #endif

@@ -17,6 +17,7 @@ struct run {
 	char **files;
 	size_t n;
 	struct file_run *fr;
+	struct server_seen *seen; /* every file's servers[], one block */
 	struct renameq *q;
 	size_t next;    /* the next file to start */
 	size_t running; /* files being loaded now */

@@ -25,7 +25,7 @@ struct sample {
 	uint64_t *refused;
 	size_t nrefused, refused_cap;
 	int refused_overflow; /* more than SAMPLE_REFUSED_MAX: no read-back */
-	struct verifier *v[REPORT_SERVERS];
+	struct verifier *v[MAX_SERVERS];
 };
 
 /* The key 8 bytes at a time, each word multiplied in (a byte-at-a-time
@@ -164,8 +164,8 @@ static int check(struct sample *sp, struct sink *sink, int server, const char *k
 		const struct config *cfg = sp->cfg;
 		struct server_watch w;
 
-		sp->v[server] = verifier_new(&cfg->servers[server / MAX_POOL].addr[server % MAX_POOL],
-					     cfg->timeout_ms, cfg->attempts);
+		sp->v[server] = verifier_new(config_server_addr(cfg, server), cfg->timeout_ms,
+					     cfg->attempts);
 		if (sp->v[server] == NULL)
 			return -1;
 		/* A restart between the load and the read-back counts too. */
@@ -264,7 +264,7 @@ void sample_run(struct sample *sp, const char *path, struct sink *sink,
 	}
 	qsort(sp->refused, sp->nrefused, sizeof(*sp->refused), cmp_u64);
 	rc = sp->streaming ? check_streamed(sp, path, sink, st) : check_kept(sp, sink);
-	for (int s = 0; s < REPORT_SERVERS; s++) {
+	for (int s = 0; s < MAX_SERVERS; s++) {
 		struct verify_stats vs;
 
 		if (sp->v[s] == NULL)
@@ -299,7 +299,7 @@ void sample_free(struct sample *sp)
 {
 	if (sp == NULL)
 		return;
-	for (int s = 0; s < REPORT_SERVERS; s++)
+	for (int s = 0; s < MAX_SERVERS; s++)
 		verifier_free(sp->v[s]);
 	free(sp->kept);
 	free(sp->refused);

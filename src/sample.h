@@ -29,7 +29,7 @@ struct sample;
  * or --dry) or when out of memory (then ST's failure says so). */
 struct sample *sample_new(const struct config *cfg, struct file_stats *st);
 
-/* The worker sent this record to server SERVER (report.h's numbering). */
+/* The worker sent this record to server SERVER (config.h's numbering). */
 void sample_offer(struct sample *sp, int server, const char *key, size_t keylen,
 		    const uint8_t *value, size_t valuelen);
 

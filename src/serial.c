@@ -26,7 +26,7 @@ void serial_run(struct run *run)
 		run->running = 1;
 		log_info("Started %s", run->files[i]);
 		/* Not into fr[i].st: serial_progress writes there meanwhile. */
-		worker_run(run->cfg, run->files[i], &st, serial_progress, run);
+		worker_run(run->cfg, run->files[i], &st, run->fr[i].servers, serial_progress, run);
 		run->fr[i].st = st;
 		run->running = 0;
 		run_finish_file(run, i, 1);

@@ -126,15 +126,21 @@ int serverid_note(struct server_watch *w, const struct server_id *id, const char
 	if (!w->have_id) {
 		w->have_id = 1;
 		w->first = *id;
+		w->first_last_evictions = id->evictions;
 		w->evict_base = id->evictions;
 	} else if (!serverid_same(&w->now, id)) {
+		uint64_t before = w->evicted_before;
 		restarted = 1;
-		w->restarts++;
 		w->evicted_before = serverid_evicted(w);
+		if (w->restarts > 0) /* the process that ended was not the first */
+			w->evicted_between += w->evicted_before - before;
+		w->restarts++;
 		w->evict_base = id->evictions;
 		log_warn("%s restarted during the load (pid %u, now pid %u): the records it "
 			 "acknowledged before are lost",
 			 spec, (unsigned)w->now.pid, (unsigned)id->pid);
+	} else if (w->restarts == 0) {
+		w->first_last_evictions = id->evictions;
 	}
 	w->now = *id;
 	return restarted;

@@ -38,9 +38,11 @@ int serverid_same(const struct server_id *a, const struct server_id *b);
 struct server_watch {
 	int have_id;            /* it answered "stats" at least once */
 	struct server_id first; /* the first answer */
+	uint64_t first_last_evictions; /* the first process's evictions when last seen */
 	struct server_id now;   /* the latest answer */
 	uint32_t restarts;      /* answers from another process than the one before */
 	uint64_t evicted_before; /* evictions of the processes before now */
+	uint64_t evicted_between; /* of those, by processes neither first nor now */
 	uint64_t evict_base;    /* now.evictions when now's process was first seen */
 };
 

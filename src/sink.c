@@ -23,20 +23,28 @@
 #include "serverid.h"
 #include "sink.h"
 
+/* One device type: its pool, and the handle that hashes its keys. */
 struct dest {
 	const struct server_pool *pool;
 	memcached_st *mc;                /* hashes keys; with --serial, also sets */
-	struct pipeline *pl[MAX_POOL];   /* pipelined: one per server */
-	int down[MAX_POOL];              /* --serial: gave up on that server */
-	/* --serial: who each server was (the pipelines watch their own). */
-	struct server_watch watch[MAX_POOL];
-	struct dialer dl[MAX_POOL]; /* identify off once it does not answer "stats" */
-	int unconfirmed[MAX_POOL]; /* it could not be asked after the last record */
-	uint64_t rejected[MAX_POOL]; /* --serial: records it rejected */
+};
+
+/* One distinct server (config.h's numbering), whichever types it serves. */
+struct server {
+	const struct server_addr *addr;
+	struct pipeline *pl; /* pipelined; NULL with --serial */
+	/* --serial: */
+	int down;                  /* gave up on it */
+	struct server_watch watch; /* who it was (a pipeline watches its own) */
+	struct dialer dl;          /* identify off once it does not answer "stats" */
+	int unconfirmed;           /* it could not be asked after the last record */
+	uint64_t rejected;         /* records it rejected */
 };
 
 struct sink {
+	const struct config *cfg;
 	struct dest dest[DEV_TYPES];
+	struct server srv[MAX_SERVERS];
 	int attempts;
 	int timeout_ms;
 	struct sink_stats stats; /* --serial's counts; pipelines keep their own */
@@ -103,28 +111,28 @@ struct sink *sink_open(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	sink->cfg = cfg;
 	sink->attempts = cfg->attempts;
 	sink->timeout_ms = cfg->timeout_ms;
 	for (int t = 0; t < DEV_TYPES; t++) {
-		struct dest *d = &sink->dest[t];
-		d->pool = &cfg->servers[t];
-		if (dest_connect(d, cfg->timeout_ms, err, errlen) < 0)
+		sink->dest[t].pool = &cfg->servers[t];
+		if (dest_connect(&sink->dest[t], cfg->timeout_ms, err, errlen) < 0)
 			goto fail;
+	}
+	for (int s = 0; s < cfg->table.n; s++) {
+		struct server *v = &sink->srv[s];
+		v->addr = config_server_addr(cfg, s);
 		if (cfg->serial) {
-			for (int i = 0; i < d->pool->n; i++)
-				d->dl[i] = (struct dialer){.addr = &d->pool->addr[i],
-							   .timeout_ms = cfg->timeout_ms,
-							   .identify = 1};
+			v->dl = (struct dialer){
+				.addr = v->addr, .timeout_ms = cfg->timeout_ms, .identify = 1};
 			continue;
 		}
-		for (int i = 0; i < d->pool->n; i++) {
-			d->pl[i] = pipeline_new(&d->pool->addr[i], cfg->timeout_ms, cfg->attempts);
-			if (d->pl[i] == NULL) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			pipeline_protocol(d->pl[i], cfg->protocol);
+		v->pl = pipeline_new(v->addr, cfg->timeout_ms, cfg->attempts);
+		if (v->pl == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
 		}
+		pipeline_protocol(v->pl, cfg->protocol);
 	}
 	return sink;
 fail:
@@ -159,34 +167,35 @@ static void describe_failure(memcached_st *mc, memcached_return_t rc, char *buf,
 		snprintf(buf, size, "%s", memcached_strerror(mc, rc));
 }
 
-/* --serial: ask SERVER who it is, on a connection of its own (libmemcached
+/* --serial: ask V who it is, on a connection of its own (libmemcached
  * keeps its own to itself). 0, or -1 when it could not be reached. */
-static int serial_identify(struct dest *d, int server)
+static int serial_identify(struct server *v)
 {
 	char why[256];
 	int fd;
 
-	if (!d->dl[server].identify)
+	if (!v->dl.identify)
 		return 0;
-	fd = dialer_connect(&d->dl[server], &d->watch[server], why, sizeof(why));
+	fd = dialer_connect(&v->dl, &v->watch, why, sizeof(why));
 	if (fd >= 0)
 		close(fd);
 	return fd == DIALER_FAILED ? -1 : 0;
 }
 
-/* --serial: one set, retried on the same server up to the attempts. */
-static void put_serial(struct sink *sink, struct dest *d, int server, const char *key,
+/* --serial: one set through D's handle to server V, retried up to the
+ * attempts. */
+static void put_serial(struct sink *sink, struct dest *d, struct server *v, const char *key,
 		       size_t keylen, const uint8_t *value, size_t valuelen)
 {
-	const char *spec = d->pool->addr[server].spec;
+	const char *spec = v->addr->spec;
 	char why[256] = "no attempt made";
 
-	if (d->down[server]) {
+	if (v->down) {
 		sink->stats.failed++;
 		return;
 	}
-	if (!d->watch[server].have_id)
-		(void)serial_identify(d, server);
+	if (!v->watch.have_id)
+		(void)serial_identify(v);
 	for (int attempt = 1; attempt <= sink->attempts; attempt++) {
 		memcached_return_t rc =
 		    memcached_set(d->mc, key, keylen, (const char *)value, valuelen, 0, 0);
@@ -199,14 +208,12 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 			sink->stats.too_large++;
 			if (sink->on_too_large != NULL)
 				sink->on_too_large(key, keylen, sink->too_large_ctx);
-			log_nth(++d->rejected[server], "%s rejected %.*s: %s", spec, (int)keylen, key,
-				why);
+			log_nth(++v->rejected, "%s rejected %.*s: %s", spec, (int)keylen, key, why);
 			return;
 		}
 		if (is_rejection(rc)) {
 			sink->stats.rejected++;
-			log_nth(++d->rejected[server], "%s rejected %.*s: %s", spec, (int)keylen, key,
-				why);
+			log_nth(++v->rejected, "%s rejected %.*s: %s", spec, (int)keylen, key, why);
 			return;
 		}
 		log_debug("%s: attempt %d of %d failed: %s", spec, attempt, sink->attempts, why);
@@ -215,10 +222,10 @@ static void put_serial(struct sink *sink, struct dest *d, int server, const char
 		backoff_sleep(backoff_ms(attempt));
 		if (dest_connect(d, sink->timeout_ms, why, sizeof(why)) < 0)
 			break;
-		(void)serial_identify(d, server);
+		(void)serial_identify(v);
 	}
 	sink->stats.failed++;
-	d->down[server] = 1;
+	v->down = 1;
 	log_error("%s: giving up after %d attempts: %s; its remaining records fail", spec,
 		  sink->attempts, why);
 }
@@ -227,137 +234,139 @@ void sink_on_too_large(struct sink *sink, acks_too_large_fn *fn, void *ctx)
 {
 	sink->on_too_large = fn;
 	sink->too_large_ctx = ctx;
-	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < sink->dest[t].pool->n; i++)
-			if (sink->dest[t].pl[i] != NULL)
-				pipeline_on_too_large(sink->dest[t].pl[i], fn, ctx);
+	for (int s = 0; s < sink->cfg->table.n; s++)
+		if (sink->srv[s].pl != NULL)
+			pipeline_on_too_large(sink->srv[s].pl, fn, ctx);
 }
 
 /* The position in D's pool of KEY's server. */
 static int pool_index(struct dest *d, const char *key, size_t keylen)
 {
-	int server = d->pool->n > 1 ? (int)memcached_generate_hash(d->mc, key, keylen) : 0;
+	int pos = d->pool->n > 1 ? (int)memcached_generate_hash(d->mc, key, keylen) : 0;
 
-	return server >= 0 && server < d->pool->n ? server : 0; /* the continuum holds the pool */
+	return pos >= 0 && pos < d->pool->n ? pos : 0; /* the continuum holds the pool */
 }
 
 int sink_server(struct sink *sink, enum dev_type type, const char *key, size_t keylen)
 {
-	return (int)type * MAX_POOL + pool_index(&sink->dest[type], key, keylen);
+	return config_server(sink->cfg, type, pool_index(&sink->dest[type], key, keylen));
 }
 
 int sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
 	     const uint8_t *value, size_t valuelen)
 {
-	struct dest *d = &sink->dest[type];
-	int server = pool_index(d, key, keylen);
+	int server = sink_server(sink, type, key, keylen);
+	struct server *v = &sink->srv[server];
 
-	if (d->pl[server] != NULL)
-		pipeline_put(d->pl[server], key, keylen, value, valuelen);
+	if (v->pl != NULL)
+		pipeline_put(v->pl, key, keylen, value, valuelen);
 	else
-		put_serial(sink, d, server, key, keylen, value, valuelen);
-	return (int)type * MAX_POOL + server;
+		put_serial(sink, &sink->dest[type], v, key, keylen, value, valuelen);
+	return server;
 }
 
 void sink_finish(struct sink *sink)
 {
-	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < sink->dest[t].pool->n; i++)
-			if (sink->dest[t].pl[i] != NULL)
-				pipeline_flush(sink->dest[t].pl[i]);
+	int n = sink->cfg->table.n;
+
+	for (int s = 0; s < n; s++)
+		if (sink->srv[s].pl != NULL)
+			pipeline_flush(sink->srv[s].pl);
 	/* Only then ask: a restart while another server drained must be seen. */
-	for (int t = 0; t < DEV_TYPES; t++) {
-		struct dest *d = &sink->dest[t];
-		for (int i = 0; i < d->pool->n; i++) {
-			if (d->pl[i] != NULL) {
-				pipeline_finish(d->pl[i]);
-				continue;
-			}
-			log_nth_total(d->pool->addr[i].spec, "rejected",
-				      (unsigned long long)d->rejected[i]);
-			if (d->watch[i].have_id && !d->down[i] && serial_identify(d, i) < 0)
-				d->unconfirmed[i] = 1;
+	for (int s = 0; s < n; s++) {
+		struct server *v = &sink->srv[s];
+		if (v->pl != NULL) {
+			pipeline_finish(v->pl);
+			continue;
 		}
+		log_nth_total(v->addr->spec, "rejected", (unsigned long long)v->rejected);
+		if (v->watch.have_id && !v->down && serial_identify(v) < 0)
+			v->unconfirmed = 1;
 	}
 }
 
 void sink_hang_up(struct sink *sink)
 {
-	for (int t = 0; t < DEV_TYPES; t++) {
-		struct dest *d = &sink->dest[t];
-		if (d->pl[0] == NULL)
-			memcached_quit(d->mc); /* --serial: libmemcached's connections */
-		for (int i = 0; i < d->pool->n; i++)
-			if (d->pl[i] != NULL)
-				pipeline_hang_up(d->pl[i]);
-	}
+	for (int t = 0; t < DEV_TYPES; t++)
+		if (sink->cfg->serial)
+			memcached_quit(sink->dest[t].mc); /* libmemcached's connections */
+	for (int s = 0; s < sink->cfg->table.n; s++)
+		if (sink->srv[s].pl != NULL)
+			pipeline_hang_up(sink->srv[s].pl);
 }
 
 void sink_watch(const struct sink *sink, int server, struct server_watch *out)
 {
-	const struct dest *d = &sink->dest[server / MAX_POOL];
-	int i = server % MAX_POOL;
+	const struct server *v = &sink->srv[server];
 
-	if (d->pl[i] != NULL) {
+	if (v->pl != NULL) {
 		struct pipeline_stats ps;
-		pipeline_get_stats(d->pl[i], &ps);
+		pipeline_get_stats(v->pl, &ps);
 		*out = ps.server;
 	} else {
-		*out = d->watch[i];
+		*out = v->watch;
 	}
+}
+
+/* What W says of its server over the load. */
+static void seen_from_watch(const struct server_watch *w, int unconfirmed,
+			    struct server_seen *seen)
+{
+	memset(seen, 0, sizeof(*seen));
+	if (w->have_id) {
+		seen->first = (struct server_span){w->first.pid, (uint32_t)w->first.started,
+						   w->first.evictions, w->first_last_evictions};
+		seen->last = (struct server_span){w->now.pid, (uint32_t)w->now.started,
+						  w->evict_base, w->now.evictions};
+		if (w->restarts == 0)
+			seen->last.evictions_first = w->first.evictions;
+	}
+	seen->restarts = w->restarts;
+	seen->evicted = serverid_evicted(w);
+	seen->evicted_between = w->evicted_between;
+	seen->unconfirmed = (uint32_t)unconfirmed;
 }
 
 void sink_get_servers(const struct sink *sink, struct server_seen *out)
 {
-	memset(out, 0, REPORT_SERVERS * sizeof(*out));
-	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < sink->dest[t].pool->n; i++) {
-			const struct dest *d = &sink->dest[t];
-			struct server_seen *seen = &out[t * MAX_POOL + i];
-			struct server_watch w;
-			int unconfirmed = d->unconfirmed[i];
+	for (int s = 0; s < sink->cfg->table.n; s++) {
+		const struct server *v = &sink->srv[s];
+		struct server_watch w;
+		int unconfirmed = v->unconfirmed;
 
-			sink_watch(sink, t * MAX_POOL + i, &w);
-			if (d->pl[i] != NULL) {
-				struct pipeline_stats ps;
-				pipeline_get_stats(d->pl[i], &ps);
-				unconfirmed = ps.unconfirmed;
-			}
-			if (w.have_id) {
-				seen->pid = w.now.pid;
-				seen->started = (uint32_t)w.now.started;
-			}
-			seen->restarts = w.restarts;
-			seen->evicted = serverid_evicted(&w);
-			seen->unconfirmed = (uint32_t)unconfirmed;
+		sink_watch(sink, s, &w);
+		if (v->pl != NULL) {
+			struct pipeline_stats ps;
+			pipeline_get_stats(v->pl, &ps);
+			unconfirmed = ps.unconfirmed;
 		}
+		seen_from_watch(&w, unconfirmed, &out[s]);
+	}
 }
 
 void sink_get_stats(const struct sink *sink, struct sink_stats *out)
 {
 	*out = sink->stats;
-	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < sink->dest[t].pool->n; i++) {
-			struct pipeline_stats ps;
-			if (sink->dest[t].pl[i] == NULL)
-				continue;
-			pipeline_get_stats(sink->dest[t].pl[i], &ps);
-			out->stored += ps.stored;
-			out->rejected += ps.rejected;
-			out->too_large += ps.too_large;
-			out->failed += ps.failed;
-		}
+	for (int s = 0; s < sink->cfg->table.n; s++) {
+		struct pipeline_stats ps;
+		if (sink->srv[s].pl == NULL)
+			continue;
+		pipeline_get_stats(sink->srv[s].pl, &ps);
+		out->stored += ps.stored;
+		out->rejected += ps.rejected;
+		out->too_large += ps.too_large;
+		out->failed += ps.failed;
+	}
 }
 
 void sink_close(struct sink *sink)
 {
 	if (sink == NULL)
 		return;
-	for (int t = 0; t < DEV_TYPES; t++) {
+	for (int t = 0; t < DEV_TYPES; t++)
 		if (sink->dest[t].mc)
 			memcached_free(sink->dest[t].mc);
-		for (int i = 0; i < MAX_POOL; i++)
-			pipeline_free(sink->dest[t].pl[i]);
-	}
+	for (int s = 0; s < MAX_SERVERS; s++)
+		pipeline_free(sink->srv[s].pl);
 	free(sink);
 }

@@ -30,7 +30,8 @@ struct sink_stats {
 struct sink *sink_open(const struct config *cfg, char *err, size_t errlen);
 
 /* Deliver one record: queued for a pipelined worker, stored before it
- * returns with --serial. Counted by sink_flush at the latest. */
+ * returns with --serial. Counted by sink_finish at the latest. Returns the
+ * record's server (sink_server). */
 int sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keylen,
 	     const uint8_t *value, size_t valuelen);
 
@@ -38,7 +39,7 @@ int sink_put(struct sink *sink, enum dev_type type, const char *key, size_t keyl
  * for it (acks.h), before sink_finish returns. */
 void sink_on_too_large(struct sink *sink, acks_too_large_fn *fn, void *ctx);
 
-/* The server KEY of TYPE goes to, numbered as report.h says; sink_put
+/* The server KEY of TYPE goes to, numbered as config.h says; sink_put
  * returns the same. */
 int sink_server(struct sink *sink, enum dev_type type, const char *key, size_t keylen);
 
@@ -50,11 +51,11 @@ void sink_finish(struct sink *sink);
  * sink_finish), before the read-back opens its own. */
 void sink_hang_up(struct sink *sink);
 
-/* Who server SERVER (report.h's numbering) was during the load, in *OUT. */
+/* Who server SERVER (config.h's numbering) was during the load, in *OUT. */
 void sink_watch(const struct sink *sink, int server, struct server_watch *out);
 
-/* What each server was seen to do during the load: REPORT_SERVERS entries,
- * numbered as report.h says. */
+/* What each server was seen to do during the load: one entry per server
+ * of the run (cfg->table.n), numbered as config.h says. */
 void sink_get_servers(const struct sink *sink, struct server_seen *out);
 
 void sink_get_stats(const struct sink *sink, struct sink_stats *out);

@@ -8,6 +8,7 @@
 
 #include "numfmt.h"
 #include "outfile.h"
+#include "restarts.h"
 #include "statsjson.h"
 #include "verify.h"
 
@@ -88,13 +89,15 @@ static void put_servers(FILE *out, const struct statsjson_run *run, const struct
 
 	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64 ", \"servers\": [",
 		f->st.restarts, f->st.evicted);
-	for (int s = 0; run->pools != NULL && s < REPORT_SERVERS; s++) {
-		const struct server_seen *seen = &f->st.servers[s];
+	static const struct server_seen none;
+
+	for (int s = 0; s < run->nservers; s++) {
+		const struct server_seen *seen = f->servers != NULL ? &f->servers[s] : &none;
 
 		if (seen->restarts == 0 && seen->evicted == 0 && !server_set_has(&f->lost, s))
 			continue;
 		fputs(first ? "{\"server\": " : ", {\"server\": ", out);
-		put_string(out, run->pools[s / MAX_POOL].addr[s % MAX_POOL].spec);
+		put_string(out, run->server_names[s]);
 		fprintf(out,
 			", \"restarts\": %" PRIu32 ", \"evictions\": %" PRIu64
 			", \"lost_after_rename\": %s}",
@@ -170,6 +173,22 @@ void statsjson_totals(const struct statsjson_run *run, struct statsjson_totals *
 		t->high_error_rate += f->high_error_rate != 0;
 		t->lost_after_rename += lost_any(&f->lost);
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+	const struct server_seen **seen = calloc(run->n ? run->n : 1, sizeof(*seen));
+	for (size_t i = 0; seen != NULL && i < run->n; i++)
+		seen[i] = run->files[i].servers;
+	for (int s = 0; s < run->nservers; s++) {
+		uint64_t restarts, evicted;
+		if (seen == NULL) { /* out of memory: each file's own, an upper bound */
+			t->server_restarts = t->sum.restarts;
+			t->evicted = t->sum.evicted;
+			break;
+		}
+		restarts_run_figures(seen, run->n, s, &restarts, &evicted);
+		t->server_restarts += restarts;
+		t->evicted += evicted;
+	}
+	free(seen);
 }
 
 static void put_totals(FILE *out, const struct statsjson_run *run)
@@ -183,8 +202,8 @@ static void put_totals(FILE *out, const struct statsjson_run *run)
 			t.by_status[s]);
 	fprintf(out, ", \"high_error_rate\": %zu, ", t.high_error_rate);
 	put_counts(out, &t.sum);
-	fprintf(out, ", \"server_restarts\": %" PRIu32 ", \"evictions\": %" PRIu64, t.sum.restarts,
-		t.sum.evicted);
+	fprintf(out, ", \"server_restarts\": %" PRIu64 ", \"evictions\": %" PRIu64,
+		t.server_restarts, t.evicted);
 	put_verify(out, &t.sum);
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&t.sum));

@@ -19,6 +19,7 @@ struct statsjson_file {
 	enum file_outcome status; /* written as file_outcome_name says */
 	int high_error_rate;  /* read to its end with an error rate over the limit */
 	struct file_stats st; /* counts; st.failure is the reason when FAILED */
+	const struct server_seen *servers; /* the run's nservers, or NULL: none seen */
 	struct server_set lost; /* servers that restarted after the file was renamed */
 };
 
@@ -28,7 +29,8 @@ struct statsjson_run {
 	int exit_status;
 	int signal; /* the signal that stopped the run, or 0 */
 	int dry;
-	const struct server_pool *pools;    /* DEV_TYPES of them: the servers' names */
+	const char *const *server_names;    /* config.h's numbering */
+	int nservers;
 	const struct statsjson_file *files; /* in input (chronological) order */
 	size_t n;
 };
@@ -37,6 +39,9 @@ struct statsjson_run {
  * writes (metrics.h), so that the two always agree. */
 struct statsjson_totals {
 	struct file_stats sum; /* every file's counts added (file_stats_add) */
+	/* Each server's over the run, each process once however many files
+	 * saw it (restarts_run_figures), where sum has each file's own. */
+	uint64_t server_restarts, evicted;
 	size_t by_status[OUTCOMES];
 	size_t high_error_rate;   /* files with high_error_rate */
 	size_t lost_after_rename; /* files with a server in lost */

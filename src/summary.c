@@ -87,7 +87,7 @@ static int exit_status(const struct run_summary *s)
 	for (size_t i = 0; i < s->n; i++) {
 		if (renameq_outcome(s->q, i) != done || s->fr[i].high_error_rate)
 			return 1;
-		for (int server = 0; server < REPORT_SERVERS; server++)
+		for (int server = 0; server < MAX_SERVERS; server++)
 			if (server_set_has(&s->fr[i].lost, server))
 				return 1;
 	}
@@ -115,16 +115,21 @@ static int write_stats(const struct run_summary *s, struct statsjson_run *sr, in
 int summary_finish(const struct run_summary *s, struct metrics_run *m)
 {
 	struct statsjson_file *files = calloc(s->n ? s->n : 1, sizeof(*files));
+	const char *names[MAX_SERVERS];
 	struct statsjson_run sr = {
 		.started = (time_t)s->wall_started,
 		.seconds = s->seconds,
 		.signal = s->signal,
 		.dry = s->cfg->dry,
-		.pools = s->cfg->servers,
+		.server_names = names,
+		.nservers = s->cfg->table.n,
 		.files = files,
 		.n = s->n,
 	};
 	int status;
+
+	for (int i = 0; i < s->cfg->table.n; i++)
+		names[i] = config_server_addr(s->cfg, i)->spec;
 
 	log_summary(s);
 	status = exit_status(s);
@@ -138,6 +143,7 @@ int summary_finish(const struct run_summary *s, struct metrics_run *m)
 		files[i].status = renameq_outcome(s->q, i);
 		files[i].high_error_rate = s->fr[i].high_error_rate;
 		files[i].st = s->fr[i].st;
+		files[i].servers = s->fr[i].servers;
 		files[i].lost = s->fr[i].lost;
 	}
 	if (s->cfg->stats_json)

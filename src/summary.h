@@ -15,6 +15,7 @@
 /* One input file as the supervisor saw it. */
 struct file_run {
 	struct file_stats st; /* the worker's latest progress, then its result */
+	struct server_seen *servers; /* what its load saw of each server of the run */
 	int running;
 	int has_result;      /* the worker's final report arrived */
 	int high_error_rate; /* read to its end with an error rate over the limit */

@@ -67,7 +67,7 @@ static void worker_started(long idx, pid_t pid, void *ctx)
  * It never asks the worker to stop: a stopping supervisor sends SIGTERM. */
 static int send_progress(const struct file_stats *so_far, void *ctx)
 {
-	struct report_msg msg;
+	struct report_counts msg;
 
 	if (so_far == NULL)
 		return 0;
@@ -79,11 +79,28 @@ static int send_progress(const struct file_stats *so_far, void *ctx)
 	return 0;
 }
 
+/* The servers the load met, one message each, before the result. */
+static int send_servers(int fd, const struct server_seen *seen, int nservers)
+{
+	for (int s = 0; s < nservers; s++) {
+		struct report_server msg = {.type = REPORT_SERVER, .server = (uint32_t)s};
+
+		if (seen[s].first.pid == 0 && seen[s].restarts == 0 && seen[s].evicted == 0 &&
+		    !seen[s].unconfirmed)
+			continue; /* nothing seen of it */
+		msg.seen = seen[s];
+		if (pool_send(fd, &msg, sizeof(msg)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* In the new worker: load the file, and report. */
 static int worker_main(long idx, int fd, void *ctx)
 {
 	const struct run *run = ctx;
-	struct report_msg msg;
+	struct report_counts msg;
+	struct server_seen *seen = run->fr[idx].servers; /* the worker's own copy */
 
 	signals_reset_in_child();
 	log_failures_reset();
@@ -92,28 +109,34 @@ static int worker_main(long idx, int fd, void *ctx)
 	lock_drop_inherited();
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_RESULT;
-	worker_run(run->cfg, run->files[idx], &msg.stats, send_progress, &fd);
+	worker_run(run->cfg, run->files[idx], &msg.stats, seen, send_progress, &fd);
 	msg.log_lost = log_failures(&msg.log_errno);
+	if (send_servers(fd, seen, run->cfg->table.n) < 0)
+		return 3;
 	return pool_send(fd, &msg, sizeof(msg)) == 0 ? 0 : 3;
 }
 
-static void worker_message(long idx, const void *data, void *ctx)
+static void worker_message(long idx, const void *data, size_t len, void *ctx)
 {
 	struct run *run = ctx;
-	const struct report_msg *msg = data;
 	struct file_run *f = &run->fr[idx];
+	enum report_type type = report_type_of(data, len);
 
-	if (msg->type == REPORT_RESULT) {
-		f->st = msg->stats;
-		f->has_result = 1;
-	} else if (msg->type == REPORT_PROGRESS && !f->has_result) {
-		f->st = msg->stats;
-		run_show_progress(run, 0);
-	} else {
+	if (type == REPORT_SERVER) {
+		const struct report_server *msg = data;
+		if (msg->server < (uint32_t)run->cfg->table.n)
+			f->servers[msg->server] = msg->seen;
 		return;
 	}
+	if (type == 0 || f->has_result)
+		return;
+	const struct report_counts *msg = data;
+	f->st = msg->stats;
+	f->has_result = type == REPORT_RESULT;
 	f->log_lost = msg->log_lost;
 	f->log_errno = msg->log_errno;
+	if (type == REPORT_PROGRESS)
+		run_show_progress(run, 0);
 }
 
 static void worker_finished(long idx, pid_t pid, int status, void *ctx)
@@ -201,7 +224,7 @@ static void run_forked(struct run *run)
 	};
 	int nkids = run->cfg->workers < (long)run->n ? run->cfg->workers : (int)run->n;
 
-	if (pool_run(nkids, sizeof(struct report_msg), &ops, run, signals_wait_mask()) < 0) {
+	if (pool_run(nkids, &ops, run, signals_wait_mask()) < 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "cannot run workers: %s", strerror(errno));
 		log_error("%s", why);
@@ -224,13 +247,18 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_
 	run.started = clock_seconds();
 	run.wall_started = clock_wall();
 	run.fr = calloc(n ? n : 1, sizeof(*run.fr));
+	run.seen = calloc((n ? n : 1) * (size_t)cfg->table.n + 1, sizeof(*run.seen));
 	run.q = renameq_new(n, !cfg->dry);
-	if (run.fr == NULL || run.q == NULL || signals_install(!cfg->serial, pool_kill_all) < 0) {
+	if (run.fr == NULL || run.seen == NULL || run.q == NULL ||
+	    signals_install(!cfg->serial, pool_kill_all) < 0) {
 		log_error("out of memory");
 		renameq_free(run.q);
+		free(run.seen);
 		free(run.fr);
 		return 1;
 	}
+	for (size_t i = 0; i < n; i++)
+		run.fr[i].servers = run.seen + i * (size_t)cfg->table.n;
 	for (size_t i = 0; i < n; i++) {
 		struct stat sb;
 		if (stat(files[i], &sb) == 0)
@@ -257,6 +285,7 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_
 	};
 	status = summary_finish(&sum, m);
 	renameq_free(run.q);
+	free(run.seen);
 	free(run.fr);
 	return status;
 }

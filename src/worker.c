@@ -46,41 +46,47 @@ static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 	st->errors += n;
 }
 
-/* Every this many lines, see whether a progress report is due. */
-/* Sum what the servers did during the load into ST; 0 when one of them
- * restarted (and lost records it had acknowledged) or could not be asked
- * after the last record, with the reason in st->failure. Evictions are only
- * logged: memcached may evict any record at any time, and says how many. */
-static int servers_kept_all(const struct config *cfg, struct file_stats *st)
+/* Sum what the servers (SERVERS, one per server of the run) did during
+ * the load into ST, and log their evictions: memcached may evict any record
+ * at any time, and says how many, so that alone fails nothing. */
+static void count_servers(const struct config *cfg, const struct server_seen *servers,
+			  struct file_stats *st)
 {
-	int ok = 1;
+	for (int s = 0; s < cfg->table.n; s++) {
+		st->restarts += servers[s].restarts;
+		st->evicted += servers[s].evicted;
+		if (servers[s].evicted > 0)
+			log_warn("%s evicted %llu items during the load: records of this file may be "
+				 "among them",
+				 config_server_addr(cfg, s)->spec,
+				 (unsigned long long)servers[s].evicted);
+	}
+}
 
-	for (int t = 0; t < DEV_TYPES; t++)
-		for (int i = 0; i < cfg->servers[t].n; i++) {
-			const struct server_seen *s = &st->servers[t * MAX_POOL + i];
-			const char *spec = cfg->servers[t].addr[i].spec;
+/* 0 when a server restarted during the load (and lost records it had
+ * acknowledged) or could not be asked after the last record, with the
+ * reason in st->failure; else 1. */
+static int servers_kept_all(const struct config *cfg, const struct server_seen *servers,
+			    struct file_stats *st)
+{
+	for (int s = 0; s < cfg->table.n; s++) {
+		const char *spec = config_server_addr(cfg, s)->spec;
 
-			st->restarts += s->restarts;
-			st->evicted += s->evicted;
-			if (s->evicted > 0)
-				log_warn("%s evicted %llu items during the load: records of this file "
-					 "may be among them",
-					 spec, (unsigned long long)s->evicted);
-			if (ok && s->restarts > 0) {
-				snprintf(st->failure, sizeof(st->failure),
-					 "%s restarted during the load and lost the records it had "
-					 "acknowledged",
-					 spec);
-				ok = 0;
-			} else if (ok && s->unconfirmed) {
-				snprintf(st->failure, sizeof(st->failure),
-					 "%s could not be asked after the last record whether it still "
-					 "holds them",
-					 spec);
-				ok = 0;
-			}
+		if (servers[s].restarts > 0) {
+			snprintf(st->failure, sizeof(st->failure),
+				 "%s restarted during the load and lost the records it had acknowledged",
+				 spec);
+			return 0;
 		}
-	return ok;
+		if (servers[s].unconfirmed) {
+			snprintf(st->failure, sizeof(st->failure),
+				 "%s could not be asked after the last record whether it still holds "
+				 "them",
+				 spec);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* Every this many lines, ask whether to stop, and see whether a progress
@@ -111,7 +117,7 @@ static int check_progress(const struct file_stats *st, struct gzlines *gz, struc
 }
 
 void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
-		worker_progress_fn *progress, void *ctx)
+		struct server_seen *servers, worker_progress_fn *progress, void *ctx)
 {
 	char key[RECORD_MAX_KEY + 1];
 	struct record rec;
@@ -124,6 +130,7 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	memset(servers, 0, (size_t)cfg->table.n * sizeof(*servers));
 	if (record_init(&rec) < 0 || encode_init(&value) < 0) {
 		snprintf(st->failure, sizeof(st->failure), "out of memory");
 		goto out;
@@ -191,14 +198,16 @@ out:
 		struct sink_stats ss;
 		sink_finish(sink);
 		sink_get_stats(sink, &ss);
-		sink_get_servers(sink, st->servers);
+		sink_get_servers(sink, servers);
+		count_servers(cfg, servers, st);
 		st->processed += ss.stored;
 		count_error(st, ERR_REJECTED, ss.rejected);
 		/* Like a bad line: counted in the error rate, no bar to the rename,
 		 * since no later run could store the record either. */
 		count_error(st, ERR_TOO_LARGE, ss.too_large);
 		count_error(st, ERR_UNDELIVERED, ss.failed);
-		st->delivered_all = ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, st);
+		st->delivered_all =
+			ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, servers, st);
 		if (ss.rejected + ss.failed > 0 && st->failure[0] == '\0')
 			snprintf(st->failure, sizeof(st->failure),
 				 "%llu records rejected, %llu undelivered",

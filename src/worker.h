@@ -10,10 +10,12 @@
  * nonzero when the worker must stop: the file then fails as "interrupted". */
 typedef int worker_progress_fn(const struct file_stats *so_far, void *ctx);
 
-/* Stream PATH, parse, pack and deliver every line, and fill ST. Never exits:
- * runs in a forked child or, with --serial, in the supervisor itself.
- * PROGRESS may be NULL; it is the only way to stop the worker early. */
+/* Stream PATH, parse, pack and deliver every line, and fill ST, and
+ * SERVERS (one per server of the run, cfg->table.n) with what the load saw
+ * of each. Never exits: runs in a forked child or, with --serial, in the
+ * supervisor itself. PROGRESS may be NULL; it is the only way to stop the
+ * worker early. */
 void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
-		worker_progress_fn *progress, void *ctx);
+		struct server_seen *servers, worker_progress_fn *progress, void *ctx);
 
 #endif

@@ -50,6 +50,8 @@ static void whole_run(void **state)
 	memset(&run, 0, sizeof(run));
 	run.files = f;
 	run.n = 3;
+	run.server_names = known_run_servers;
+	run.nservers = 2;
 	memset(&m, 0, sizeof(m));
 	statsjson_totals(&run, &m.totals);
 	m.started = 1506643803.25;
@@ -111,10 +113,11 @@ static void whole_run(void **state)
 		"memc_load_last_run_coords_dropped 1\n"
 		GAUGE("read_bytes", "Compressed input bytes read by the last run.")
 		"memc_load_last_run_read_bytes 160\n"
-		GAUGE("server_restarts", "Times a server was found restarted during a load of the last "
-					 "run.")
+		GAUGE("server_restarts", "Times a server was found restarted during the last run, each "
+					 "restart once.")
 		"memc_load_last_run_server_restarts 1\n"
-		GAUGE("evicted_items", "Items the servers evicted during the last run's loads.")
+		GAUGE("evicted_items", "Items the servers evicted while the last run watched them, "
+				       "each server once.")
 		"memc_load_last_run_evicted_items 5\n"
 		GAUGE("verify_sampled_records", "Records the last run read back (--verify).")
 		"memc_load_last_run_verify_sampled_records 5\n"

@@ -1,5 +1,7 @@
-/* test_pool.c -- every task runs once, its messages arrive whole and in order,
- * its end is reported once, and no child outlives the pool. */
+/* test_pool.c -- every task runs once, its messages, of any length up to
+ * POOL_MSG_MAX, arrive whole and in order, a message cut off by its
+ * child's end is dropped, its end is reported once, and no child outlives
+ * the pool. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,8 +39,8 @@ enum how {
 struct tctx {
 	long ntasks;
 	long next;
-	size_t msg_size;
-	int k; /* messages per task */
+	size_t msg_size; /* the longest message; they vary from 1 byte up (msg_len) */
+	int k;           /* messages per task */
 	enum how how[MAX_TASKS];
 
 	long next_calls;
@@ -79,16 +81,34 @@ static void fill_msg(unsigned char *buf, size_t size, long task, int seq)
 	buf[1] = (unsigned char)seq;
 }
 
-static int send_msgs(int fd, long task, int count, size_t size)
+/* The length of message SEQ of TASK: the longest first, then all sorts. */
+static size_t msg_len(size_t longest, long task, int seq)
+{
+	return seq == 0 ? longest : 1 + ((size_t)seq * 131 + (size_t)task) % longest;
+}
+
+static int send_msgs(int fd, long task, int count, size_t longest)
 {
 	unsigned char buf[PIPE_BUF];
 
 	for (int i = 0; i < count; i++) {
-		fill_msg(buf, size, task, i);
-		if (pool_send(fd, buf, size) < 0)
+		size_t len = msg_len(longest, task, i);
+		fill_msg(buf, len, task, i);
+		if (pool_send(fd, buf, len) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Half of a frame (pool.h): its length, and half of its bytes. */
+static void send_half(int fd, long task, int seq, size_t longest)
+{
+	unsigned char frame[PIPE_BUF];
+	uint32_t len = (uint32_t)msg_len(longest, task, seq);
+
+	memcpy(frame, &len, sizeof(len));
+	fill_msg(frame + sizeof(len), len, task, seq);
+	(void)!write(fd, frame, sizeof(len) + len / 2);
 }
 
 /* The test binary may have inherited SIGTERM ignored or blocked; a child
@@ -118,8 +138,6 @@ static long t_next_task(void *ctx)
 static int t_run_task(long task, int fd, void *ctx)
 {
 	const struct tctx *c = ctx;
-	unsigned char half[PIPE_BUF];
-
 	switch (c->how[task]) {
 	case SEND_AND_EXIT:
 		break;
@@ -129,8 +147,7 @@ static int t_run_task(long task, int fd, void *ctx)
 		return 99;
 	case SEND_PARTIAL:
 		send_msgs(fd, task, c->k, c->msg_size);
-		fill_msg(half, c->msg_size, task, c->k);
-		pool_send(fd, half, c->msg_size / 2);
+		send_half(fd, task, c->k, c->msg_size);
 		return (int)(task % 5);
 	case PAUSE:
 		pause_until_signal();
@@ -162,17 +179,19 @@ static void t_on_started(long task, pid_t pid, void *ctx)
 		c->max_running = c->running;
 }
 
-static void t_on_message(long task, const void *msg, void *ctx)
+static void t_on_message(long task, const void *msg, size_t len, void *ctx)
 {
 	struct tctx *c = ctx;
 	unsigned char want[PIPE_BUF];
+	size_t want_len;
 
 	if (task < 0 || task >= MAX_TASKS || !c->started[task] || c->finished[task]) {
 		c->stray_events++;
 		return;
 	}
-	fill_msg(want, c->msg_size, task, c->received[task]);
-	if (memcmp(msg, want, c->msg_size) != 0)
+	want_len = msg_len(c->msg_size, task, c->received[task]);
+	fill_msg(want, want_len, task, c->received[task]);
+	if (len != want_len || memcmp(msg, want, len) != 0)
 		c->bad_msgs++;
 	c->received[task]++;
 }
@@ -267,7 +286,7 @@ static int run_pool(int max_children, struct tctx *c)
 	int rc, before = open_fds();
 
 	guard_on();
-	rc = pool_run(max_children, c->msg_size, &ops, c, NULL);
+	rc = pool_run(max_children, &ops, c, NULL);
 	guard_off();
 	assert_int_equal(open_fds(), before);
 	return rc;
@@ -355,7 +374,7 @@ static void pipe_buf_messages(void **state)
 	struct tctx c;
 
 	(void)state;
-	ctx_init(&c, 4, PIPE_BUF, 20);
+	ctx_init(&c, 4, POOL_MSG_MAX, 20);
 	assert_int_equal(run_pool(3, &c), 0);
 	assert_no_children();
 	for (long t = 0; t < 4; t++)
@@ -371,16 +390,13 @@ static void bad_arguments(void **state)
 	(void)state;
 	ctx_init(&c, 3, MSG_SIZE, 1);
 	errno = 0;
-	assert_int_equal(pool_run(2, 0, &ops, &c, NULL), -1);
+	assert_int_equal(pool_send(1, "", POOL_MSG_MAX + 1), -1);
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_int_equal(pool_run(2, PIPE_BUF + 1, &ops, &c, NULL), -1);
+	assert_int_equal(pool_run(0, &ops, &c, NULL), -1);
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_int_equal(pool_run(0, MSG_SIZE, &ops, &c, NULL), -1);
-	assert_int_equal(errno, EINVAL);
-	errno = 0;
-	assert_int_equal(pool_run(-1, MSG_SIZE, &ops, &c, NULL), -1);
+	assert_int_equal(pool_run(-1, &ops, &c, NULL), -1);
 	assert_int_equal(errno, EINVAL);
 	/* Refused before anything ran. */
 	assert_int_equal(c.next_calls, 0);
@@ -511,7 +527,7 @@ static void kill_all_outside_a_pool(void **state)
 	 * intact: the pool must not leave a pointer to itself behind. */
 	ctx_init(&c, 2, MSG_SIZE, 1);
 	guard_on();
-	rc = pool_run(2, c.msg_size, &ops, &c, NULL);
+	rc = pool_run(2, &ops, &c, NULL);
 	pool_kill_all();
 	guard_off();
 	assert_int_equal(rc, 0);
@@ -581,7 +597,7 @@ static void kill_all_reaps_every_child(void **state)
 			_exit(2);
 		sigdelset(&wait_mask, SIGUSR1);
 		alarm(GUARD_SECONDS);
-		pool_run(3, c.msg_size, &ops, &c, &wait_mask);
+		pool_run(3, &ops, &c, &wait_mask);
 		_exit(3); /* the pool ended without the signal */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -61,8 +61,6 @@ static char *name_json(const char *name)
 	return out;
 }
 
-static struct server_pool pools[DEV_TYPES];
-
 static void whole_report(void **state)
 {
 	struct statsjson_file f[3];
@@ -77,13 +75,9 @@ static void whole_report(void **state)
 	snprintf(f[1].st.failure, sizeof(f[1].st.failure), "0 records rejected, 1 undelivered");
 	/* The idfa server restarted during the second file's load and evicted
 	 * 5 items; the gaid server restarted after the first was renamed. */
-	f[1].st.servers[DEV_IDFA * MAX_POOL].restarts = 1;
-	f[1].st.servers[DEV_IDFA * MAX_POOL].evicted = 5;
 	memset(&run, 0, sizeof(run));
-	memset(pools, 0, sizeof(pools));
-	snprintf(pools[DEV_IDFA].addr[0].spec, sizeof(pools[0].addr[0].spec), "127.0.0.1:33013");
-	snprintf(pools[DEV_GAID].addr[0].spec, sizeof(pools[0].addr[0].spec), "127.0.0.1:33014");
-	run.pools = pools;
+	run.server_names = known_run_servers;
+	run.nservers = 2;
 	run.started = 1506643803; /* 2017-09-29 00:10:03 UTC */
 	run.seconds = 2.5;
 	run.exit_status = 143;
