@@ -262,7 +262,8 @@ void sample_run(struct sample *sp, const char *path, struct sink *sink,
 			 path, SAMPLE_REFUSED_MAX);
 		return;
 	}
-	qsort(sp->refused, sp->nrefused, sizeof(*sp->refused), cmp_u64);
+	if (sp->nrefused > 0) /* qsort takes no NULL, even for nothing */
+		qsort(sp->refused, sp->nrefused, sizeof(*sp->refused), cmp_u64);
 	rc = sp->streaming ? check_streamed(sp, path, sink, st) : check_kept(sp, sink);
 	for (int s = 0; s < MAX_SERVERS; s++) {
 		struct verify_stats vs;
