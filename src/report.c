@@ -65,3 +65,21 @@ enum report_type report_type_of(const void *msg, size_t len)
 		return 0;
 	}
 }
+
+void server_seen_from_watch(const struct server_watch *w, int unconfirmed,
+			    struct server_seen *seen)
+{
+	memset(seen, 0, sizeof(*seen));
+	if (w->have_id) {
+		seen->first = (struct server_span){w->first.pid, (uint32_t)w->first.started,
+						   w->first.evictions, w->first_last_evictions};
+		seen->last = (struct server_span){w->now.pid, (uint32_t)w->now.started,
+						  w->evict_base, w->now.evictions};
+		if (w->restarts == 0)
+			seen->last.evictions_first = w->first.evictions;
+	}
+	seen->restarts = w->restarts;
+	seen->evicted = serverid_evicted(w);
+	seen->evicted_between = w->evicted_between;
+	seen->unconfirmed = (uint32_t)unconfirmed;
+}

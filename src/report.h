@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "errkind.h"
+#include "serverid.h"
 
 
 /* Which file a worker read, and what it looked like when opened: a file is
@@ -53,6 +54,11 @@ struct verify_counts {
 	uint64_t different;  /* found with other bytes: a later set of the key won */
 	uint64_t unverified; /* no answer after every attempt */
 };
+
+/* What the watch W (serverid.h) saw of its server; UNCONFIRMED when it
+ * could not be asked again after the last record. */
+void server_seen_from_watch(const struct server_watch *w, int unconfirmed,
+			    struct server_seen *seen);
 
 /* A set of servers, numbered as config.h says: a bit each. */
 struct server_set {

@@ -249,8 +249,8 @@ static void log_verified(const char *path, const struct verify_counts *c)
 		 100 * hi);
 }
 
-void sample_run(struct sample *sp, const char *path, struct sink *sink,
-		  struct file_stats *st)
+void sample_run(struct sample *sp, const char *path, struct sink *sink, struct file_stats *st,
+		struct server_seen *servers)
 {
 	struct verify_counts *c = &st->verify;
 	int rc;
@@ -272,6 +272,8 @@ void sample_run(struct sample *sp, const char *path, struct sink *sink,
 			continue;
 		verifier_finish(sp->v[s]);
 		verifier_get_stats(sp->v[s], &vs);
+		/* The read-back's watch carries on from the load's. */
+		server_seen_from_watch(&vs.server, (int)servers[s].unconfirmed, &servers[s]);
 		c->sampled += vs.sampled;
 		c->equal += vs.equal;
 		c->missing += vs.missing;

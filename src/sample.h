@@ -42,9 +42,10 @@ void sample_too_large(const char *key, size_t keylen, void *ctx);
 /* Read the sample back and count it into st->verify; when the sample did
  * not fit, PATH is read again (it must still be the file ST describes) and
  * SINK says each record's server. A missing record, or one that could not
- * be read back, fails the file: st->failure says why. */
-void sample_run(struct sample *sp, const char *path, struct sink *sink,
-		  struct file_stats *st);
+ * be read back, fails the file: st->failure says why. SERVERS (the load's,
+ * sink_get_servers) gets what the read-back saw too: a restart it met. */
+void sample_run(struct sample *sp, const char *path, struct sink *sink, struct file_stats *st,
+		struct server_seen *servers);
 
 void sample_free(struct sample *sp);
 

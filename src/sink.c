@@ -308,25 +308,6 @@ void sink_watch(const struct sink *sink, int server, struct server_watch *out)
 	}
 }
 
-/* What W says of its server over the load. */
-static void seen_from_watch(const struct server_watch *w, int unconfirmed,
-			    struct server_seen *seen)
-{
-	memset(seen, 0, sizeof(*seen));
-	if (w->have_id) {
-		seen->first = (struct server_span){w->first.pid, (uint32_t)w->first.started,
-						   w->first.evictions, w->first_last_evictions};
-		seen->last = (struct server_span){w->now.pid, (uint32_t)w->now.started,
-						  w->evict_base, w->now.evictions};
-		if (w->restarts == 0)
-			seen->last.evictions_first = w->first.evictions;
-	}
-	seen->restarts = w->restarts;
-	seen->evicted = serverid_evicted(w);
-	seen->evicted_between = w->evicted_between;
-	seen->unconfirmed = (uint32_t)unconfirmed;
-}
-
 void sink_get_servers(const struct sink *sink, struct server_seen *out)
 {
 	for (int s = 0; s < sink->cfg->table.n; s++) {
@@ -340,7 +321,7 @@ void sink_get_servers(const struct sink *sink, struct server_seen *out)
 			pipeline_get_stats(v->pl, &ps);
 			unconfirmed = ps.unconfirmed;
 		}
-		seen_from_watch(&w, unconfirmed, &out[s]);
+		server_seen_from_watch(&w, unconfirmed, &out[s]);
 	}
 }
 

@@ -199,7 +199,6 @@ out:
 		sink_finish(sink);
 		sink_get_stats(sink, &ss);
 		sink_get_servers(sink, servers);
-		count_servers(cfg, servers, st);
 		st->processed += ss.stored;
 		count_error(st, ERR_REJECTED, ss.rejected);
 		/* Like a bad line: counted in the error rate, no bar to the rename,
@@ -215,8 +214,12 @@ out:
 		/* Only a file that loaded is worth reading back. */
 		if (st->read_to_end && st->delivered_all) {
 			sink_hang_up(sink);
-			sample_run(sp, path, sink, st);
+			sample_run(sp, path, sink, st, servers);
+			/* A restart the read-back met is the cause of what it missed. */
+			if (!servers_kept_all(cfg, servers, st))
+				st->delivered_all = 0;
 		}
+		count_servers(cfg, servers, st);
 		sample_free(sp);
 		sink_close(sink);
 	} else if (cfg->dry) {

@@ -107,6 +107,7 @@ class FakeMemcached(_Listener):
         self.policy = policy
         self.meta = meta if callable(meta) else (lambda conn: meta)
         self.store = {}
+        self.on_get = None  # (conn_no, line) -> "DROP" to close instead of answering
         self.replies = {}  # reply word -> how many were sent
         self.sets_as = {}
         super().__init__()
@@ -133,6 +134,9 @@ class FakeMemcached(_Listener):
                     conn.sendall(self.stats_reply())
                     continue
                 if line.startswith(b"get "):
+                    if self.on_get is not None and self.on_get(number, line) == "DROP":
+                        conn.shutdown(socket.SHUT_RDWR)
+                        return
                     conn.sendall(self.get_reply(line))
                     continue
                 if line == b"mn" and meta == "mn twice":

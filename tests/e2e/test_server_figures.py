@@ -140,6 +140,62 @@ def test_a_restart_seen_by_two_files_is_one_restart(mc, tmp_path):
     assert metric(metrics, "server_restarts") == 1
 
 
+class RestartsOnReadBack(FakeMemcached):
+    """Stores every set; at the first get of a key with PREFIX it
+    "restarts": a new pid in its stats, its store emptied, the connection
+    dropped, as a memcached killed and started again during the read-back."""
+
+    def __init__(self, prefix):
+        self.generation = 0
+        super().__init__(lambda conn, seq, key: "STORED", meta="meta")
+        self.on_get = lambda conn, line: self.restart() if prefix in line else None
+
+    def restart(self):
+        with self.lock:
+            if self.generation:
+                return None
+            self.generation = 1
+            self.store.clear()
+        return "DROP"
+
+    def stats_reply(self):
+        with self.lock:
+            g = self.generation
+        now = int(time.time())
+        return ("STAT pid %d\r\nSTAT uptime 1\r\nSTAT time %d\r\nSTAT evictions 0\r\nEND\r\n"
+                % (6000 + g, now - 1 + g)).encode()
+
+
+def test_a_restart_met_by_the_read_back_is_counted_and_names_the_renamed_files(mc, tmp_path):
+    """The first file is renamed; the server restarts while the second is
+    read back (measured before: the second failed as "missing" with
+    server_restarts 0, and the first, whose records were gone too, stayed
+    renamed with nothing said)."""
+    server = RestartsOnReadBack(b"idfa:b-")
+    first = write_gz(tmp_path / NAMES[0], lines("a", 50, ("idfa",)))
+    second = write_gz(tmp_path / NAMES[1], lines("b", 50, ("idfa",)))
+    stats, metrics = tmp_path / "s.json", tmp_path / "m.prom"
+    try:
+        res = run(mc.opts(idfa=server.addr) + ["-w", "1", "--verify", "1", "--stats-json", stats,
+                                               "--metrics", metrics, str(first), str(second)])
+    finally:
+        server.close()
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(first)], res
+    report = json.loads(stats.read_text())
+    a, b = report["files"]
+    assert b["status"] == "failed" and "restarted during the load" in b["failure"], b
+    assert b["server_restarts"] == 1, b
+    assert a["servers"] == [{"server": server.addr, "restarts": 0, "evictions": 0,
+                             "lost_after_rename": True}], a
+    assert report["totals"]["server_restarts"] == 1
+    assert metric(metrics, "server_restarts") == 1
+    assert metric(metrics, "files_lost_after_rename") == 1
+    assert res.grep(r"\] W %s restarted \(pid 6000, now pid 6001\) after %s was renamed"
+                    % (re.escape(server.addr), re.escape(str(first)))), res
+
+
 def test_a_failed_file_reports_its_evictions(tmp_path, own_server):
     start, _ = own_server
     s = start(["-m", "8"])
