@@ -57,6 +57,21 @@ int signals_stop_requested(void)
 	return stop_signal;
 }
 
+int signals_take_pending(void)
+{
+	sigset_t pending, old;
+
+	if (sigpending(&pending) == 0)
+		for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+			if (sigismember(&pending, stop_signals[i])) {
+				/* Unblocked for a moment: the handler runs now. */
+				sigprocmask(SIG_SETMASK, &wait_mask, &old);
+				sigprocmask(SIG_SETMASK, &old, NULL);
+				break;
+			}
+	return stop_signal;
+}
+
 const sigset_t *signals_wait_mask(void)
 {
 	return &wait_mask;

@@ -22,6 +22,12 @@ void signals_stop_set(sigset_t *set);
 /* The signal that asked the run to stop, or 0. */
 int signals_stop_requested(void);
 
+/* Let in a stop signal that came while the signals were blocked, and
+ * return signals_stop_requested(): a signal to every process of the run
+ * (pkill, a process group) may end the workers, and their ends be seen,
+ * before the supervisor waits again. */
+int signals_take_pending(void);
+
 /* The mask to wait with (the signals unblocked). */
 const sigset_t *signals_wait_mask(void);
 

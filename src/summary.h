@@ -22,10 +22,6 @@ struct file_run {
 	uint64_t log_lost;   /* log lines its worker could not write, last reported */
 	int log_errno;       /* and the errno of the first */
 	int gone;            /* its name no longer exists: it will not load again */
-	/* The signal that ended its worker before the run was asked to stop,
-	 * and that worker: the same signal may stop the run next. */
-	int killed_by;
-	long killed_pid;
 	/* Servers that restarted after the file was renamed: its records
 	 * there are lost. */
 	struct server_set lost;

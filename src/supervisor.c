@@ -139,6 +139,23 @@ static void worker_message(long idx, const void *data, size_t len, void *ctx)
 		run_show_progress(run, 0);
 }
 
+/* Stop: no new workers, and the pool ends the running ones now; what they
+ * had not finished is not renamed and loads next run. */
+static int stop_requested(void *ctx)
+{
+	struct run *run = ctx;
+	int sig = signals_take_pending();
+
+	if (!run->stopping && sig) {
+		size_t n = run->running;
+		run->stopping = 1;
+		log_warn("Stopping on signal %d: %zu worker%s interrupted; a second signal ends "
+			 "everything at once",
+			 sig, n, n == 1 ? "" : "s");
+	}
+	return run->stopping;
+}
+
 static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 {
 	struct run *run = ctx;
@@ -150,6 +167,8 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 		run_fail_file(run, (size_t)idx, why);
 		return;
 	}
+	/* The signal that ended it may be the run's own stop, not yet let in. */
+	(void)stop_requested(run);
 	run->running--;
 	/* Its lost log lines, as last reported: also those of a worker that
 	 * died after a progress report. */
@@ -160,12 +179,9 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 		if (WIFSIGNALED(status) && run->stopping)
 			snprintf(why, sizeof(why), "interrupted (worker %ld stopped by signal %d)",
 				 (long)pid, WTERMSIG(status));
-		else if (WIFSIGNALED(status)) {
+		else if (WIFSIGNALED(status))
 			snprintf(why, sizeof(why), "worker %ld killed by signal %d", (long)pid,
 				 WTERMSIG(status));
-			f->killed_by = WTERMSIG(status);
-			f->killed_pid = (long)pid;
-		}
 		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 			snprintf(why, sizeof(why), "worker %ld exited with status %d", (long)pid,
 				 WEXITSTATUS(status));
@@ -174,42 +190,6 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 		run_fail_file(run, (size_t)idx, why);
 	}
 	run_show_progress(run, 1);
-}
-
-/* Workers the stop signal SIG ended before the supervisor got it (a signal
- * to every process of the run: pkill, a process group) were interrupted
- * like the others; their files say so. How many. */
-static size_t interrupted_before(struct run *run, int sig)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < run->next; i++) {
-		struct file_run *f = &run->fr[i];
-		if (f->killed_by != sig)
-			continue;
-		snprintf(f->st.failure, sizeof(f->st.failure),
-			 "interrupted (worker %ld stopped by signal %d)", f->killed_pid, sig);
-		f->killed_by = 0;
-		n++;
-	}
-	return n;
-}
-
-/* Stop: no new workers, and the pool ends the running ones now; what they
- * had not finished is not renamed and loads next run. */
-static int stop_requested(void *ctx)
-{
-	struct run *run = ctx;
-	int sig = signals_stop_requested();
-
-	if (!run->stopping && sig) {
-		size_t n = run->running + interrupted_before(run, sig);
-		run->stopping = 1;
-		log_warn("Stopping on signal %d: %zu worker%s interrupted; a second signal ends "
-			 "everything at once",
-			 sig, n, n == 1 ? "" : "s");
-	}
-	return run->stopping;
 }
 
 static void run_forked(struct run *run)
