@@ -68,9 +68,8 @@ static int given_before(char **src, const unsigned char *kept, size_t i, size_t 
 	return 0;
 }
 
-/* Whether PATH's loaded name .NAME fits its directory's file system; if not,
- * why not in WHY. */
-static int done_name_fits(const char *path, char *why, size_t whylen)
+/* The longest file name PATH's directory takes, or 0 when it does not say. */
+static long name_max(const char *path)
 {
 	const char *base = base_name(path);
 	char dir[4096];
@@ -79,6 +78,16 @@ static int done_name_fits(const char *path, char *why, size_t whylen)
 	snprintf(dir, sizeof(dir), "%.*s", base == path ? 1 : (int)(base - path),
 		 base == path ? "." : path);
 	max = pathconf(dir, _PC_NAME_MAX);
+	return max > 0 ? max : 0;
+}
+
+/* Whether PATH's loaded name .NAME fits its directory's file system; if not,
+ * why not in WHY. */
+static int done_name_fits(const char *path, char *why, size_t whylen)
+{
+	const char *base = base_name(path);
+	long max = name_max(path);
+
 	if (max <= 0 || strlen(base) + 1 <= (size_t)max)
 		return 1;
 	snprintf(why, whylen,
@@ -333,20 +342,25 @@ int inputs_settled(const struct file_id *opened, int settle, double now)
 	return now - mtime >= (double)settle;
 }
 
+/* Most names tried for a file set aside: .NAME.bad, then .bad.1 and on. */
+#define SET_ASIDE_NAMES 100
+
 int inputs_set_aside(const char *path, const struct file_id *opened, char *out, size_t outlen,
 		     char *why, size_t whylen)
 {
-	char done[4096];
+	const char *base = base_name(path);
+	size_t len = strlen(base);
+	long max = name_max(path);
 
 	if (inputs_check_unchanged(path, opened, why, whylen) < 0)
 		return -1;
-	if (inputs_done_name(path, done, sizeof(done)) < 0) {
-		snprintf(why, whylen, "its name is too long");
-		return -1;
-	}
-	for (int k = 0; k < 10; k++) {
-		int n = k == 0 ? snprintf(out, outlen, "%s.bad", done)
-			       : snprintf(out, outlen, "%s.bad.%d", done, k);
+	for (int k = 0; k < SET_ASIDE_NAMES; k++) {
+		char suffix[16];
+		snprintf(suffix, sizeof(suffix), k == 0 ? ".bad" : ".bad.%d", k);
+		/* A name too long for .NAME.bad is cut: set aside it must be. */
+		size_t room = max > 0 ? (size_t)max - 1 - strlen(suffix) : len;
+		int n = snprintf(out, outlen, "%.*s.%.*s%s", (int)(base - path), path,
+				 (int)(len < room ? len : room), base, suffix);
 		if (n < 0 || (size_t)n >= outlen) {
 			snprintf(why, whylen, "its name is too long");
 			return -1;
@@ -359,6 +373,7 @@ int inputs_set_aside(const char *path, const struct file_id *opened, char *out, 
 			return -1;
 		}
 	}
-	snprintf(why, whylen, "%s and nine more such names are taken", done);
+	snprintf(why, whylen, "its names .%s.bad and .bad.1 to .bad.%d are all taken: remove or "
+		 "rename some", base, SET_ASIDE_NAMES - 1);
 	return -1;
 }

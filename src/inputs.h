@@ -56,9 +56,10 @@ int inputs_check_unchanged(const char *path, const struct file_id *opened, char 
 int inputs_settled(const struct file_id *opened, int settle, double now);
 
 /* Rename PATH out of every later run's way, if it is still the file OPENED
- * describes: to .NAME.bad in its own directory, or .NAME.bad.1 to .9 when
- * that is taken (an earlier bad file is kept). 0 with the new name in OUT,
- * or -1 with the reason in WHY. */
+ * describes: to .NAME.bad in its own directory, or .NAME.bad.1 to .99 when
+ * that is taken (an earlier bad file is kept); NAME is cut where the whole
+ * would be too long for the file system. 0 with the new name in OUT, or -1
+ * with the reason in WHY. */
 int inputs_set_aside(const char *path, const struct file_id *opened, char *out, size_t outlen,
 		     char *why, size_t whylen);
 

@@ -188,3 +188,34 @@ def test_zero_padding_after_the_gzip_data_is_ignored(mc, tmp_path, zeros):
     assert res.renamed() == [str(path)], res
     assert res.finished(path)["processed"] == 55
     assert len(mc.keys()["dvid"]) == 55
+
+
+def test_a_bad_file_with_a_long_name_is_set_aside_under_a_shorter_one(mc, tmp_path):
+    """A 251-byte name: .NAME fits, .NAME.bad would not (measured before:
+    "File name too long", and every later file held back on every run)."""
+    name = "20170929000000" + "x" * (251 - len("20170929000000.tsv.gz")) + ".tsv.gz"
+    paths = three(tmp_path, bad_bytes("not_gzip"))
+    os.rename(paths[1], tmp_path / name)
+    paths[1] = tmp_path / name
+
+    res = run(mc.opts() + [str(p) for p in paths])
+
+    assert res.rc == 1, res
+    assert res.renamed() == [str(paths[0]), str(paths[2])], res
+    [aside] = [n for n in os.listdir(tmp_path) if n.endswith(".bad")]
+    assert len(aside) == 255 and aside.startswith("." + name[:200]), aside
+    assert (tmp_path / aside).read_bytes() == bad_bytes("not_gzip")
+
+
+def test_when_every_name_to_set_aside_is_taken_the_file_fails(mc, tmp_path):
+    paths = three(tmp_path, bad_bytes("not_gzip"))
+    taken = [bad_name(paths[1])] + [bad_name(paths[1], ".%d" % k) for k in range(1, 100)]
+    for t in taken:
+        t.write_bytes(b"earlier")
+
+    res = run(mc.opts() + [str(p) for p in paths])
+
+    assert res.rc == 1, res
+    assert paths[1].exists() and all(t.read_bytes() == b"earlier" for t in taken)
+    assert res.grep(r"cannot set it aside: its names \.%s\.bad and \.bad\.1 to \.bad\.99 are "
+                    r"all taken: remove or rename some; not renamed$" % re.escape(paths[1].name)), res
