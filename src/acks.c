@@ -13,7 +13,9 @@ static void reject(struct window *w, const char *line, size_t len, struct ack_co
 	const char *key = mcproto_set_key(cmd, cmdlen, &keylen);
 
 	++*count;
-	log_nth(*count, "%s rejected %.*s: %.*s", spec, (int)keylen, key, (int)len, line);
+	log_nth(*count, count == &c->too_large ? "%s refused %.*s as too large: %.*s"
+					       : "%s rejected %.*s: %.*s",
+		spec, (int)keylen, key, (int)len, line);
 	if (count == &c->too_large && c->on_too_large != NULL)
 		c->on_too_large(key, keylen, c->ctx);
 	window_pop(w);

@@ -262,6 +262,7 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		switch (opt) {
 		case 'p':
 			cfg->pattern = optarg;
+			bad = *optarg == '\0';
 			break;
 		case 'w':
 			bad = parse_int(optarg, 1, 4096, &cfg->workers);

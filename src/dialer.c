@@ -106,7 +106,11 @@ int dialer_meta(struct dialer *d, int fd, char *why, size_t whylen)
 	case MCPROTO_META_NOOP:
 		if (used == len)
 			return DIALER_META;
-		snprintf(why, whylen, "it answered 'MN' to mn and then %zu bytes more", len - used);
+		mcproto_next_line(buf + used, len - used, &line, &n);
+		if (n == 0) /* no whole line: as much as came */
+			line = buf + used, n = len - used;
+		snprintf(why, whylen, "it answered 'MN' to mn and then '%.*s'", n > 40 ? 40 : (int)n,
+			 line);
 		return DIALER_NO_META;
 	case MCPROTO_META_BUSY:
 		snprintf(why, whylen, "the server is at its connection limit (%.*s)", (int)n, line);
@@ -136,8 +140,7 @@ int dialer_protocol(struct dialer *d, int fd, enum protocol want, int *ask, char
 
 	if (want == PROTOCOL_TEXT || !*ask) {
 		log_debug("%s: text protocol (%s)", spec,
-			  want == PROTOCOL_TEXT ? "--protocol text"
-						: "the server closed the connection on mn");
+			  want == PROTOCOL_TEXT ? "--protocol text" : d->no_meta);
 		return DIALER_TEXT;
 	}
 	int rc = dialer_meta(d, fd, answer, sizeof(answer));
@@ -155,6 +158,7 @@ int dialer_protocol(struct dialer *d, int fd, enum protocol want, int *ask, char
 	} else if (rc == DIALER_NO_META) {
 		/* Like a server that closes on "stats": not asked again. */
 		*ask = 0;
+		snprintf(d->no_meta, sizeof(d->no_meta), "no meta protocol: %s", answer);
 		log_debug("%s: no meta protocol (%s): connecting again", spec, answer);
 	} else {
 		log_debug("%s: text protocol (the server does not speak meta: %s)", spec, answer);

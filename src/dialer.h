@@ -27,6 +27,7 @@ struct dialer {
 	dialer_fn *dial;                /* NULL: addr_dial */
 	void *ctx;                      /* passed to dial */
 	int identify;                   /* ask each new connection's server who it is */
+	char no_meta[240];              /* why meta is no longer asked for, once it is not */
 };
 
 /* What dialer_connect and dialer_probe return besides a socket or 0.

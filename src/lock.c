@@ -122,18 +122,25 @@ int lock_take(const char *path, int wait_seconds, char *err, size_t errlen)
 	int fd, e, said_waiting = 0;
 
 	/* A device is never opened (opening one can act on it), nor a FIFO,
-	 * on which the open would wait. */
+	 * on which the open would wait; nor a symbolic link, which could make
+	 * a run as root create or lock a file it names anywhere. */
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		snprintf(err, errlen, "Cannot use %s as the lock file: it is a symbolic link, not a "
+			 "regular file", path);
+		errno = EINVAL;
+		return -1;
+	}
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "Cannot use %s as the lock file: it is %s, not a regular file",
 			 path, inputs_type_name(sb.st_mode));
 		errno = EINVAL;
 		return -1;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0644);
 	if (fd < 0 && errno == EACCES) {
 		/* Someone else's lock file: flock needs no write access. */
 		e = errno;
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 		if (fd < 0)
 			errno = e;
 	}

@@ -208,7 +208,8 @@ static void put_serial(struct sink *sink, struct dest *d, struct server *v, cons
 			sink->stats.too_large++;
 			if (sink->on_too_large != NULL)
 				sink->on_too_large(key, keylen, sink->too_large_ctx);
-			log_nth(++v->rejected, "%s rejected %.*s: %s", spec, (int)keylen, key, why);
+			log_nth(++v->rejected, "%s refused %.*s as too large: %s", spec, (int)keylen, key,
+				why);
 			return;
 		}
 		if (is_rejection(rc)) {

@@ -135,6 +135,7 @@ BAD_OPTIONS = [
     ["--verify", "0x1p-1"],
     ["--verify", "0X.8"],
     ["--verify", "infinity"],
+    ["-p", ""],
     ["--lock-wait", "-1"],
     ["--lock-wait", "86401"],
     ["--lock"],

@@ -126,7 +126,8 @@ def test_a_few_values_too_large_are_within_the_error_rate(mc, small_server, tmp_
     assert (f["processed"], f["kinds"]) == (1000, {"too_large": 6}), res
     assert small_server.keys() == {b"idfa:ok-%d" % i for i in range(1000)}
     named = {m.group(1) for m in map(re.compile(
-        r"\] W \S+ rejected idfa:(big-\d): SERVER_ERROR object too large for cache$").search,
+        r"\] W \S+ refused idfa:(big-\d) as too large: SERVER_ERROR object too large for cache$"
+    ).search,
         res.lines) if m}
     assert named == {"big-%d" % i for i in range(5)}, res  # the first five, then a count
     assert res.grep(r"rejected 6 records of this file in all"), res

@@ -346,7 +346,8 @@ def test_a_lock_file_nobody_may_only_read_still_locks(mc, read_only_inputs):
     assert lock.read_text() == ""
 
 
-@pytest.mark.parametrize("what", ["config", "input", "device", "fifo", "directory"])
+@pytest.mark.parametrize("what", ["config", "input", "device", "fifo", "directory", "symlink",
+                                  "dangling"])
 def test_only_a_lock_file_is_taken_as_the_lock(mc, tmp_path, what):
     """--lock given something that is not a lock file: refused, untouched,
     nothing loaded (measured before: --lock some.conf had its content
@@ -366,6 +367,13 @@ def test_only_a_lock_file_is_taken_as_the_lock(mc, tmp_path, what):
         lock = tmp_path / "fifo"
         os.mkfifo(lock)
         why = "it is a FIFO, not a regular file"
+    elif what in ("symlink", "dangling"):
+        lock = tmp_path / "link.lock"
+        target = tmp_path / ("target.lock" if what == "symlink" else "nowhere.lock")
+        if what == "symlink":
+            target.write_text("")
+        lock.symlink_to(target)
+        why = "it is a symbolic link, not a regular file"
     else:
         lock = tmp_path / "dir.lock"
         lock.mkdir()
@@ -380,6 +388,8 @@ def test_only_a_lock_file_is_taken_as_the_lock(mc, tmp_path, what):
     assert res.grep(r"\] I Started ") == [], res
     if before is not None:
         assert lock.read_bytes() == before
+    if what == "dangling":
+        assert not (tmp_path / "nowhere.lock").exists()
     assert paths[0].exists() and not dot(paths[0]).exists()
     assert mc.total_keys() == 0
 
