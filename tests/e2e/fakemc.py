@@ -29,6 +29,7 @@ class _Listener:
     of a close() is queued before a later connect() is even sent)."""
 
     def __init__(self):
+        self.generation = 0  # restart(): a new process, as its stats say
         self.connections = 0
         self.most_open = 0
         self._accepted = []
@@ -71,16 +72,31 @@ class _Listener:
                     out.append(b"VALUE %s 0 %d\r\n%s\r\n" % (key, len(value), value))
         return b"".join(out) + b"END\r\n"
 
+    def pid(self):
+        """The pid its stats give now."""
+        with self.lock:
+            return os.getpid() + self.generation
+
+    def restart(self):
+        """Become a new process, as a memcached killed and started again:
+        another pid, a later start time, nothing stored."""
+        with self.lock:
+            self.generation += 1
+            if hasattr(self, "store"):
+                self.store.clear()
+
     def stats_reply(self):
-        """What memcached answers to "stats", in part: one process, up since
-        this server was made, that never evicts."""
+        """What memcached answers to "stats", in part: one process (until
+        restart), up since this server was made, that never evicts."""
         with self.lock:
             self.stats_asked = getattr(self, "stats_asked", 0) + 1
             if not hasattr(self, "_started"):
                 self._started = int(time.time())
+            g = self.generation
         now = int(time.time())
+        # time - uptime is the start time the loader reads: later by G.
         return ("STAT pid %d\r\nSTAT uptime %d\r\nSTAT time %d\r\nSTAT evictions 0\r\nEND\r\n"
-                % (os.getpid(), now - self._started, now)).encode()
+                % (os.getpid() + g, now - self._started, now + g)).encode()
 
 
 # The meta protocol's codes for the text protocol's replies to a set.

@@ -371,6 +371,21 @@ static void random_damage(void **state)
 	}
 }
 
+/* GZ with LEN bytes of TAIL (NULL: zeros) after it, as the test file. */
+static void write_with_tail(const struct buf *gz, const char *tail, size_t len)
+{
+	struct buf f = {0};
+
+	grow(&f, gz->len + len);
+	memcpy(f.p, gz->p, gz->len);
+	if (tail != NULL)
+		memcpy(f.p + gz->len, tail, len);
+	else
+		memset(f.p + gz->len, 0, len);
+	write_file(f.p, gz->len + len);
+	free(f.p);
+}
+
 /* Zero bytes after the last member are padding, as gzip -d reads them, in
  * any number and across reads. */
 static void zero_padding_is_no_error(void **state)
@@ -384,12 +399,7 @@ static void zero_padding_is_no_error(void **state)
 	(void)state;
 	small_file(&text, &gz, &first_end);
 	for (size_t p = 0; p < sizeof(pads) / sizeof(pads[0]); p++) {
-		struct buf f = {0};
-		grow(&f, gz.len + pads[p]);
-		memcpy(f.p, gz.p, gz.len);
-		memset(f.p + gz.len, 0, pads[p]);
-		write_file(f.p, gz.len + pads[p]);
-		free(f.p);
+		write_with_tail(&gz, NULL, pads[p]);
 		for (size_t i = 0; i < NBACKENDS; i++) {
 			read_with(inflates[i], &r);
 			assert_int_equal(r.status, 0);
@@ -426,12 +436,7 @@ static void after_the_last_member(void **state)
 	(void)state;
 	small_file(&text, &gz, &first_end);
 	for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
-		struct buf f = {0};
-		grow(&f, gz.len + tails[t].len);
-		memcpy(f.p, gz.p, gz.len);
-		memcpy(f.p + gz.len, tails[t].bytes, tails[t].len);
-		write_file(f.p, gz.len + tails[t].len);
-		free(f.p);
+		write_with_tail(&gz, tails[t].bytes, tails[t].len);
 		for (size_t i = 0; i < NBACKENDS; i++) {
 			read_with(inflates[i], &r);
 			assert_int_equal(r.status, GZLINES_BAD);
