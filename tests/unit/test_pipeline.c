@@ -903,8 +903,8 @@ static void server_closes_on_mn(void **state)
 	assert_int_equal(f->peer.conn[1].mns, 0);
 	assert_received(f, 2, 0, MANY);
 	assert_sent_as(f, 2, 0, MANY, AS_SET);
-	assert_int_equal(count_in(log, "peer: text protocol (the server closed the connection on "
-				       "mn)\n"),
+	assert_int_equal(count_in(log, "peer: text protocol (no meta protocol: it closed the "
+				       "connection on mn)\n"),
 			 1);
 	free(log);
 }
