@@ -29,7 +29,11 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DMEMC_LOAD_VERSION='"$(VERSION)"' \
              -Isrc -I$(GEN) $(PKG_CFLAGS) $(WARNINGS) $(CFLAGS)
 LIBS       = $(PKG_LIBS) -lm
 
-SRCS       = $(wildcard src/*.c)
+# The program's own files at the top of src/; its libraries in folders of
+# their own: mc/ (the memcached client), line/ (the line codec), gz/ (gzip
+# to lines). Every list below follows the folders.
+SRCS       = $(wildcard src/*.c src/*/*.c)
+HDRS       = $(wildcard src/*.h src/*/*.h)
 PROTO_OBJ  = $(OBJ)/appsinstalled.pb-c.o
 OBJS       = $(SRCS:src/%.c=$(OBJ)/%.o) $(PROTO_OBJ)
 LIB_OBJS   = $(filter-out $(OBJ)/main.o,$(OBJS))
@@ -58,7 +62,7 @@ $(PROTO_OBJ): $(GEN)/appsinstalled.pb-c.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OBJ)/%.o: src/%.c $(GEN)/appsinstalled.pb-c.h
-	@mkdir -p $(OBJ)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
@@ -78,7 +82,7 @@ $(TEST_PEER): tests/unit/peer.c tests/unit/peer.h
 TEST_REF   = $(BUILD)/testobj/record_ref.o
 $(BUILD)/tests/test_encode: $(TEST_REF) tests/unit/record_ref.h
 
-$(TEST_REF): tests/unit/record_ref.c tests/unit/record_ref.h src/record.h
+$(TEST_REF): tests/unit/record_ref.c tests/unit/record_ref.h src/line/record.h
 	@mkdir -p $(BUILD)/testobj
 	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 
@@ -103,7 +107,7 @@ TEST_FUZZ_SECONDS ?= 30
 check: unit e2e
 
 # Every unit binary runs, so one failure does not hide the others. The
-# parser's tests run again on its portable kernel (see src/simd.h).
+# parser's tests run again on its portable kernel (see src/line/simd.h).
 SIMD_NONE_TESTS = test_record test_pack test_encode
 unit: $(UNIT_BINS)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || failed=1; done; \
@@ -159,13 +163,13 @@ FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -I$(GEN) \
                 $(shell $(PKG_CONFIG) --cflags libprotobuf-c) $(WARNINGS) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -g -O1
-FUZZ_SRCS     = tests/fuzz/fuzz_record.c src/record.c src/coord.c src/apps.c src/apps_avx2.c \
-                src/fields_avx2.c src/simd.c src/encode.c src/pack.c src/mcproto.c \
+# The line codec whole, and the wire format its records go out in.
+FUZZ_SRCS     = tests/fuzz/fuzz_record.c $(wildcard src/line/*.c) src/mc/mcproto.c \
                 tests/unit/record_ref.c $(GEN)/appsinstalled.pb-c.c
-FUZZ_HDRS     = src/record.h src/coord.h src/apps.h src/fields.h src/simd.h src/space.h src/swar.h \
-                src/encode.h src/pack.h src/mcproto.h src/errkind.h tests/unit/record_ref.h
+FUZZ_HDRS     = $(wildcard src/line/*.h) src/mc/mcproto.h src/errkind.h tests/unit/record_ref.h
 FUZZ_REPLIES_BIN  = $(FUZZ_DIR)/fuzz_replies
-FUZZ_REPLIES_SRCS = tests/fuzz/fuzz_replies.c src/mcproto.c src/window.c src/acks.c src/log.c
+# The memcached client's pure parts: the wire format, the window, the acks.
+FUZZ_REPLIES_SRCS = tests/fuzz/fuzz_replies.c src/mc/mcproto.c src/mc/window.c src/mc/acks.c src/log.c
 FUZZ_REPLIES_SECONDS = $(shell echo $$(( ($(FUZZ_SECONDS) + 2) / 3 )))
 FUZZ_RECORD_SECONDS  = $(shell echo $$(( $(FUZZ_SECONDS) * 2 / 3 > 0 ? $(FUZZ_SECONDS) * 2 / 3 : 1 )))
 
@@ -178,7 +182,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(FUZZ_HDRS) $(GEN)/appsinstalled.pb-c.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) \
 		$(shell $(PKG_CONFIG) --libs libprotobuf-c) -lm
 
-$(FUZZ_REPLIES_BIN): $(FUZZ_REPLIES_SRCS) src/mcproto.h src/window.h src/acks.h src/log.h
+$(FUZZ_REPLIES_BIN): $(FUZZ_REPLIES_SRCS) src/mc/mcproto.h src/mc/window.h src/mc/acks.h src/log.h
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_REPLIES_SRCS)
 
@@ -240,7 +244,7 @@ lint: $(GEN)/appsinstalled.pb-c.h
 	echo "lint: gcc -fanalyzer src/*.c"; \
 	for f in $(SRCS); do $(CC) $(ALL_CFLAGS) -O0 -fanalyzer -c -o /dev/null $$f || failed=1; done; \
 	echo "lint: no file in src/ over $(MAX_SRC_LINES) lines"; \
-	for f in src/*.[ch]; do n=$$(wc -l < $$f); \
+	for f in $(SRCS) $(HDRS); do n=$$(wc -l < $$f); \
 		if [ $$n -gt $(MAX_SRC_LINES) ]; then echo "$$f: $$n lines"; failed=1; fi; done; \
 	exit $$failed
 # ---- end lint ----

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "addr.h"
-#include "record.h"
+#include "mc/addr.h"
+#include "line/record.h"
 
 #define DEFAULT_PATTERN "/data/appsinstalled/*.tsv.gz"
 #define DEFAULT_ATTEMPTS 3

@@ -14,13 +14,13 @@
 
 #include "cli.h"
 #include "clock.h"
-#include "gzlines.h"
+#include "gz/gzlines.h"
 #include "inputs.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "progress.h"
-#include "sink.h"
+#include "mc/sink.h"
 #include "selftest.h"
 #include "supervisor.h"
 

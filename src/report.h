@@ -14,7 +14,7 @@
 
 #include "config.h"
 #include "errkind.h"
-#include "serverid.h"
+#include "mc/serverid.h"
 
 
 /* Which file a worker read, and what it looked like when opened: a file is

@@ -3,14 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode.h"
-#include "gzlines.h"
+#include "line/encode.h"
+#include "gz/gzlines.h"
 #include "inputs.h"
 #include "log.h"
-#include "pack.h"
+#include "line/pack.h"
 #include "sample.h"
-#include "record.h"
-#include "verify.h"
+#include "line/record.h"
+#include "mc/verify.h"
 
 struct sample {
 	const struct config *cfg;

@@ -15,7 +15,7 @@
 
 #include "config.h"
 #include "report.h"
-#include "sink.h"
+#include "mc/sink.h"
 
 /* Most bytes of sampled records kept in memory. */
 #define SAMPLE_KEEP (8u * 1024 * 1024)

@@ -1,10 +1,10 @@
 /* selftest.c -- the original script's --test, plus edge cases of the format. */
 #include <string.h>
 
-#include "encode.h"
+#include "line/encode.h"
 #include "log.h"
-#include "pack.h"
-#include "record.h"
+#include "line/pack.h"
+#include "line/record.h"
 #include "selftest.h"
 
 static const char *const samples[] = {

@@ -10,7 +10,7 @@
 #include "outfile.h"
 #include "restarts.h"
 #include "statsjson.h"
-#include "verify.h"
+#include "mc/verify.h"
 
 /* File names are bytes, JSON strings are Unicode. Printable ASCII stands for
  * itself (quote and backslash escaped); every other byte becomes \u00XX of

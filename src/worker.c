@@ -4,15 +4,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "gzlines.h"
+#include "gz/gzlines.h"
 #include "clock.h"
-#include "encode.h"
+#include "line/encode.h"
 #include "log.h"
 #include "numfmt.h"
-#include "pack.h"
+#include "line/pack.h"
 #include "sample.h"
-#include "record.h"
-#include "sink.h"
+#include "line/record.h"
+#include "mc/sink.h"
 #include "worker.h"
 
 /* --dry: "ADDR - KEY -> apps: [1, 2] lat: 1.5 lon: 2.5" at debug level. */

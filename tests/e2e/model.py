@@ -1,7 +1,7 @@
 """model.py -- what memc_load should make of each input line.
 
 Written from the line rules of the specification (the man page / spec
-notes), independently of src/record.c, so the end-to-end tests compare the
+notes), independently of src/line/record.c, so the end-to-end tests compare the
 binary against a second reading of the rules rather than against itself.
 Everything here works on bytes: input lines are not assumed to be text.
 """

@@ -6,7 +6,7 @@ attempts to smuggle a memcached command in a dev_id.
 Never a crash, never a malformed command on the wire (StrictMemcached
 records every byte sequence that is not exactly `set <key> 0 0 <len>\\r\\n
 <len bytes>\\r\\n` with a valid key), and every line counted as the line rules
-say (model.py, written from the rules independently of src/record.c)."""
+say (model.py, written from the rules independently of src/line/record.c)."""
 
 import gzip
 import socket

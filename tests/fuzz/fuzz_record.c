@@ -21,12 +21,12 @@
 #include <string.h>
 
 #include "appsinstalled.pb-c.h"
-#include "encode.h"
-#include "mcproto.h"
-#include "pack.h"
-#include "record.h"
+#include "line/encode.h"
+#include "mc/mcproto.h"
+#include "line/pack.h"
+#include "line/record.h"
 #include "record_ref.h"
-#include "simd.h"
+#include "line/simd.h"
 
 /* Longer inputs are all LINE_ERR_TOO_LONG alike; nothing to learn past this. */
 #define FUZZ_MAX_INPUT (RECORD_MAX_LINE + 16)

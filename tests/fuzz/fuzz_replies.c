@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acks.h"
+#include "mc/acks.h"
 #include "log.h"
-#include "mcproto.h"
-#include "window.h"
+#include "mc/mcproto.h"
+#include "mc/window.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -2,7 +2,7 @@
 #ifndef MEMC_LOAD_RECORD_REF_H
 #define MEMC_LOAD_RECORD_REF_H
 
-#include "record.h"
+#include "line/record.h"
 
 /* record_parse as it was: same rules, slower. REC from record_init. */
 enum line_status ref_record_parse(struct record *rec, const char *line, size_t len);

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "acks.h"
-#include "window.h"
+#include "mc/acks.h"
+#include "mc/window.h"
 
 static int setup(void **state)
 {

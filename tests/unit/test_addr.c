@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "addr.h"
+#include "mc/addr.h"
 
 /* The same bound addr.c checks against, taken from the header, not 108. */
 #define SUN_PATH_SIZE sizeof(((struct sockaddr_un *)NULL)->sun_path)

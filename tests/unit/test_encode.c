@@ -20,10 +20,10 @@
 #include <cmocka.h>
 
 #include "appsinstalled.pb-c.h"
-#include "encode.h"
-#include "record.h"
+#include "line/encode.h"
+#include "line/record.h"
 #include "record_ref.h"
-#include "simd.h"
+#include "line/simd.h"
 
 static struct record rec, ref;
 static struct packbuf value;

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "gzlines.h"
+#include "gz/gzlines.h"
 #include "report.h"
-#include "record.h"
+#include "line/record.h"
 
 static char dir[64];
 static char path[256];

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "gzlines.h"
+#include "gz/gzlines.h"
 #include "report.h"
-#include "inflate.h"
-#include "record.h"
+#include "gz/inflate.h"
+#include "line/record.h"
 
 static char dir[] = "/tmp/test_inflate.XXXXXX";
 static char path[256];

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "mcproto.h"
+#include "mc/mcproto.h"
 
 /* Bytes past MCPROTO_SET_MAX that must stay untouched. */
 #define GUARD 64

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "pack.h"
-#include "record.h"
+#include "line/pack.h"
+#include "line/record.h"
 
 static struct record rec;
 static struct packbuf buf;

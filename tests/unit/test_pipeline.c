@@ -16,8 +16,8 @@
 
 #include "log.h"
 #include "peer.h"
-#include "pipeline.h"
-#include "window.h"
+#include "mc/pipeline.h"
+#include "mc/window.h"
 
 /* More than pipeline.c's MAX_IN_FLIGHT (1024), so puts wait for replies. */
 #define MANY	  3000

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "mcproto.h"
-#include "readback.h"
+#include "mc/mcproto.h"
+#include "mc/readback.h"
 
 #define NREC	  40
 #define VALUE_MAX 4096

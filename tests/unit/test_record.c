@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "record.h"
+#include "line/record.h"
 
 static struct record rec;
 

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "restarts.h"
-#include "serverid.h"
+#include "mc/serverid.h"
 
 static const char reply[] = "STAT pid 4242\r\n"
 			    "STAT uptime 100\r\n"

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "mcproto.h"
+#include "mc/mcproto.h"
 #include "peer.h"
-#include "verify.h"
+#include "mc/verify.h"
 
 #define MAX_CONN  8
 #define VALUE_MAX (2 * 1024 * 1024)

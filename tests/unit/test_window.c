@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "mcproto.h"
-#include "window.h"
+#include "mc/mcproto.h"
+#include "mc/window.h"
 
 static int setup(void **state)
 {

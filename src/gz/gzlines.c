@@ -16,7 +16,7 @@
 #include "gzlines.h"
 #include "inflate.h"
 #include "inputs.h"
-#include "record.h"
+#include "line/record.h"
 
 /* Reads small enough that the input buffer stays in the CPU's cache, and
  * so what one decoder call inflates from it (about 130 KiB here) while the
