@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -177,6 +179,17 @@ static int parse_protocol(const char *s, enum protocol *out)
 	return -1;
 }
 
+/* --verify's sample is chosen anew each run: a random seed, or the clock
+ * and pid when the kernel will not give one. */
+static uint64_t verify_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
+	return seed;
+}
+
 static void set_defaults(struct config *cfg)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -190,6 +203,7 @@ static void set_defaults(struct config *cfg)
 	cfg->verify = DEFAULT_VERIFY;
 	cfg->protocol = DEFAULT_PROTOCOL;
 	cfg->settle = DEFAULT_SETTLE;
+	cfg->verify_seed = verify_seed();
 	for (int t = 0; t < DEV_TYPES; t++)
 		addr_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
 }

@@ -98,7 +98,8 @@ static int done_name_fits(const char *path, char *why, size_t whylen)
 }
 
 /* Copies of the names in SRC that do not start with '.', each file once. */
-static int keep_undotted(char **src, size_t nsrc, inputs_skip_fn *skip, char ***files, size_t *n)
+static int keep_undotted(char **src, size_t nsrc, inputs_skip_fn *skip, void *ctx, char ***files,
+			 size_t *n)
 {
 	char **list = calloc(nsrc ? nsrc : 1, sizeof(*list));
 	unsigned char *kept = calloc(nsrc ? nsrc : 1, 1);
@@ -113,12 +114,12 @@ static int keep_undotted(char **src, size_t nsrc, inputs_skip_fn *skip, char ***
 		if (given_before(src, kept, i, &first)) {
 			snprintf(why, sizeof(why), "the same file as %s, given before", src[first]);
 			if (skip != NULL)
-				skip(src[i], why, 0);
+				skip(src[i], why, 0, ctx);
 			continue;
 		}
 		if (!done_name_fits(src[i], why, sizeof(why))) {
 			if (skip != NULL)
-				skip(src[i], why, 1);
+				skip(src[i], why, 1, ctx);
 			continue;
 		}
 		list[nkept] = strdup(src[i]);
@@ -175,13 +176,13 @@ static int pattern_dir_readable(const char *pattern, char *err, size_t errlen)
 }
 
 int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_skip_fn *skip,
-		   char *err, size_t errlen)
+		   void *ctx, char *err, size_t errlen)
 {
 	glob_t g;
 	int rc;
 
 	if (cfg->nfiles > 0) {
-		if (keep_undotted(cfg->files, (size_t)cfg->nfiles, skip, files, n) < 0)
+		if (keep_undotted(cfg->files, (size_t)cfg->nfiles, skip, ctx, files, n) < 0)
 			goto nomem;
 		return 0;
 	}
@@ -196,7 +197,7 @@ int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_sk
 			 rc == GLOB_NOSPACE ? "out of memory" : "read error while matching");
 		return -1;
 	}
-	rc = keep_undotted(g.gl_pathv, g.gl_pathc, skip, files, n);
+	rc = keep_undotted(g.gl_pathv, g.gl_pathc, skip, ctx, files, n);
 	globfree(&g);
 	if (rc < 0)
 		goto nomem;

@@ -3,15 +3,24 @@
 #define MEMC_LOAD_INPUTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sys/stat.h>
 
 #include "config.h"
-#include "report.h"
+
+/* Which file a worker read, and what it looked like when opened: a file is
+ * renamed only if its path still names exactly this. */
+struct file_id {
+	uint64_t dev, ino;
+	uint64_t size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+};
 
 /* Told of an input left out, and WHY; ERROR when that is the user's loss
- * (the file cannot be loaded), not a mere duplicate. */
-typedef void inputs_skip_fn(const char *path, const char *why, int error);
+ * (the file cannot be loaded), not a mere duplicate. CTX is the caller's. */
+typedef void inputs_skip_fn(const char *path, const char *why, int error, void *ctx);
 
 /* The FILE operands, or else the pattern's matches, sorted by file name
  * (chronological for timestamp names), without names that start with '.'
@@ -22,7 +31,7 @@ typedef void inputs_skip_fn(const char *path, const char *why, int error);
  * file on every run). Sets *FILES (free with inputs_free) and *N; returns
  * 0, or -1 with a reason in ERR. An empty list is not an error here. */
 int inputs_collect(const struct config *cfg, char ***files, size_t *n, inputs_skip_fn *skip,
-		   char *err, size_t errlen);
+		   void *ctx, char *err, size_t errlen);
 void inputs_free(char **files, size_t n);
 
 /* The name a loaded file is renamed to: ".NAME" in its own directory. */

@@ -1,13 +1,10 @@
 /* main.c -- memc_load: load gzipped installed-apps logs into memcached.
- * Wiring only: options, logging, then the self test or the supervisor,
- * and --metrics last. */
+ * Wiring only: options, logging, the lock and the inputs, then the self
+ * test or the supervisor, the reports, and the exit status the run report
+ * gives (runreport.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <sysexits.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -20,6 +17,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "progress.h"
+#include "runreport.h"
+#include "statsjson.h"
+#include "summary.h"
 #include "mc/sink.h"
 #include "selftest.h"
 #include "supervisor.h"
@@ -55,18 +55,18 @@ static void log_options(const struct config *cfg)
 		 cfg->servers[DEV_ADID].spec, cfg->servers[DEV_DVID].spec);
 }
 
-/* Inputs left out because they cannot be loaded: the run then exits 1. */
-static int inputs_lost;
-
-static void log_skipped(const char *path, const char *why, int error)
+/* Told of an input left out: with ERROR, the run's exit status is 1. */
+static void log_skipped(const char *path, const char *why, int error, void *ctx)
 {
+	struct run_report *r = ctx;
+
 	log_msg(error ? LEVEL_ERROR : LEVEL_WARN, "Skipping %s: %s", path, why);
-	inputs_lost += error;
+	r->inputs_lost += error;
 }
 
-/* Take the run's lock, if it has one, into *FD (-1 for none). The exit
- * status when the run must not go on, else 0. */
-static int take_lock(const struct config *cfg, int *fd)
+/* Take the run's lock, if it has one, into *FD (-1 for none). 0 to go on,
+ * or -1 with why not in R (held, or the lock file cannot be used), logged. */
+static int take_lock(const struct config *cfg, int *fd, struct run_report *r)
 {
 	char path[4096], err[4096 + 256];
 	int rc = lock_path(cfg, path, sizeof(path)), e;
@@ -76,7 +76,8 @@ static int take_lock(const struct config *cfg, int *fd)
 		return 0;
 	if (rc < 0) {
 		log_error("Cannot lock: the lock file's path is too long");
-		return 1;
+		r->setup_failed = 1;
+		return -1;
 	}
 	*fd = lock_take(path, cfg->lock_wait, err, sizeof(err));
 	if (*fd >= 0)
@@ -84,7 +85,11 @@ static int take_lock(const struct config *cfg, int *fd)
 	if (*fd == LOCK_HELD) {
 		*fd = -1;
 		log_error("%s; not loading", err);
-		return EX_TEMPFAIL;
+		if (cfg->metrics != NULL || cfg->stats_json != NULL)
+			log_info("Not writing --metrics or --stats-json: the run that holds the lock "
+				 "writes them");
+		r->lock_held = 1;
+		return -1;
 	}
 	e = errno;
 	*fd = -1;
@@ -98,7 +103,8 @@ static int take_lock(const struct config *cfg, int *fd)
 		log_error("%s; give --lock FILE in a writable directory, or --no-lock", err);
 	else
 		log_error("%s", err);
-	return 1;
+	r->setup_failed = 1;
+	return -1;
 }
 
 /* Open the log the options ask for. 0, or -1 with ERR. */
@@ -114,38 +120,111 @@ static int open_log(const struct config *cfg, char *err, size_t errlen)
 	return log_open(cfg->log_path, level_for(cfg), err, errlen);
 }
 
-/* Write --metrics FILE, if asked, with the STATUS the process exits with;
- * M has the run's figures, or, when the run stopped before its files were
- * loaded, only its start (STARTED on the monotonic clock). Returns STATUS,
- * or 1 instead of 0 when the file cannot be written. */
-static int write_metrics(const struct config *cfg, struct metrics_run *m, double started,
-			 int status)
+/* The files to load into *FILES and *N, the ones left out told. 0, or -1
+ * when they cannot be collected (logged, in R). */
+static int collect_inputs(const struct config *cfg, char ***files, size_t *n,
+			  struct run_report *r)
+{
+	char err[8192];
+
+	if (inputs_collect(cfg, files, n, log_skipped, r, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		r->setup_failed = 1;
+		return -1;
+	}
+	for (int i = 0; i < cfg->nfiles; i++)
+		if (inputs_is_done(cfg->files[i]))
+			log_warn("Skipping %s: its name starts with '.', it was loaded already",
+				 cfg->files[i]);
+	/* Nothing new is a normal run, reported like any other. */
+	if (*n == 0 && r->inputs_lost)
+		log_error("No input files left to load: see above");
+	else if (*n == 0 && cfg->nfiles > 0)
+		log_info("Nothing to load: every FILE given starts with '.' (already loaded)");
+	else if (*n == 0)
+		log_info("No input files match %s: nothing to load", cfg->pattern);
+	return 0;
+}
+
+/* Write the reports the options ask for, from R: --stats-json when the
+ * files were run, --metrics after every run but the lock holder's (the
+ * holder writes them: a hung run must look stale) and the self test. A
+ * report that cannot be written is logged, and is in R's exit status. */
+static void write_reports(const struct config *cfg, struct run_report *r)
 {
 	char err[1024 + 4096];
 
-	if (cfg->metrics == NULL || cfg->self_test)
-		return status;
-	if (m->ended == 0) {
-		m->ended = clock_wall();
-		m->seconds = clock_seconds() - started;
-	}
-	m->exit_status = status;
-	if (metrics_write(cfg->metrics, m, err, sizeof(err)) < 0) {
+	r->log_lost = log_failures(NULL);
+	if (cfg->stats_json != NULL && r->ran && statsjson_write(cfg->stats_json, r, err,
+								 sizeof(err)) < 0) {
 		log_error("%s", err);
-		return status == 0 ? 1 : status;
+		r->reports_failed = 1;
 	}
-	return status;
+	if (cfg->metrics == NULL || cfg->self_test || r->lock_held)
+		return;
+	if (!r->ran) {
+		r->ended = clock_wall();
+		r->seconds = clock_seconds() - r->started_mono;
+	}
+	r->log_lost = log_failures(NULL);
+	if (metrics_write(cfg->metrics, r, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		r->reports_failed = 1;
+	}
 }
 
-int main(int argc, char **argv)
+/* Lock, collect into *FILES and *N (R names them: the caller frees them
+ * after the reports) and load the inputs; the end in R. Returns the lock's
+ * descriptor (-1 for none), which the caller releases after the reports. */
+static int load(const struct config *cfg, struct run_report *r, char ***files, size_t *nfiles)
 {
-	struct metrics_run m = {.started = clock_wall()};
-	double started = clock_seconds();
-	struct config cfg;
+	int lock_fd = -1;
+
+	log_options(cfg);
+	/* Before the inputs are collected: a run that waited for the lock
+	 * must not load the files the other run has renamed meanwhile. */
+	if (take_lock(cfg, &lock_fd, r) == 0 && collect_inputs(cfg, files, nfiles, r) == 0) {
+		/* The status line is for a person watching: not with -q, not
+		 * when stderr is a file or a pipe, and not when asked. */
+		if (!cfg->no_progress && cfg->verbosity >= 0 && isatty(STDERR_FILENO))
+			progress_enable();
+		if (supervisor_run(cfg, *files, *nfiles, r) < 0)
+			r->setup_failed = 1;
+		else
+			summary_log_run(r);
+	}
+	return lock_fd;
+}
+
+/* The run, from the options on; its end in R. */
+static void run(const struct config *cfg, struct run_report *r)
+{
 	char err[512];
 	char **files = NULL;
 	size_t nfiles = 0;
 	int lock_fd = -1;
+
+	if (open_log(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "memc_load: %s\n", err);
+		r->setup_failed = 1;
+	} else if (cfg->self_test) {
+		r->setup_failed = selftest_run() != 0;
+		return;
+	} else {
+		lock_fd = load(cfg, r, &files, &nfiles);
+	}
+	/* Under the lock, so that the next run's reports cannot come first. */
+	write_reports(cfg, r);
+	lock_release(lock_fd);
+	inputs_free(files, nfiles);
+}
+
+int main(int argc, char **argv)
+{
+	struct run_report r = {.started = clock_wall(), .started_mono = clock_seconds(),
+			       .blocker = -1};
+	struct config cfg;
+	char err[512];
 	int status;
 
 	switch (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
@@ -162,13 +241,6 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-
-	/* --verify's sample is chosen anew each run: a random seed, or the
-	 * clock and pid when the kernel will not give one. */
-	if (getrandom(&cfg.verify_seed, sizeof(cfg.verify_seed), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(cfg.verify_seed))
-		cfg.verify_seed = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid();
-
 	/* A vanished reader must show up as EPIPE on that write, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Until the supervisor installs its handlers, SIGINT and SIGTERM end
@@ -176,61 +248,12 @@ int main(int argc, char **argv)
 	 * started it with them ignored: the supervisor heeds them too. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-
-	if (open_log(&cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "memc_load: %s\n", err);
-		status = 1;
-		goto out;
-	}
-	if (cfg.self_test) {
-		status = selftest_run();
-		goto out;
-	}
-	log_options(&cfg);
-	/* Before the inputs are collected: a run that waited for the lock
-	 * must not load the files the other run has renamed meanwhile. */
-	status = take_lock(&cfg, &lock_fd);
-	if (status == EX_TEMPFAIL && (cfg.metrics != NULL || cfg.stats_json != NULL)) {
-		/* A hung run must look stale to its monitoring, not be covered. */
-		log_info("Not writing --metrics or --stats-json: the run that holds the lock "
-			 "writes them");
-		cfg.metrics = NULL;
-	}
-	if (status != 0)
-		goto out;
-	if (inputs_collect(&cfg, &files, &nfiles, log_skipped, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		status = 1;
-		goto out;
-	}
-	for (int i = 0; i < cfg.nfiles; i++)
-		if (inputs_is_done(cfg.files[i]))
-			log_warn("Skipping %s: its name starts with '.', it was loaded already",
-				 cfg.files[i]);
-	/* Nothing new is a normal run, reported like any other. */
-	if (nfiles == 0 && inputs_lost)
-		log_error("No input files left to load: see above");
-	else if (nfiles == 0 && cfg.nfiles > 0)
-		log_info("Nothing to load: every FILE given starts with '.' (already loaded)");
-	else if (nfiles == 0)
-		log_info("No input files match %s: nothing to load", cfg.pattern);
-	/* The status line is for a person watching: not with -q, not when
-	 * stderr is a file or a pipe, and not when asked. */
-	if (!cfg.no_progress && cfg.verbosity >= 0 && isatty(STDERR_FILENO))
-		progress_enable();
-	status = supervisor_run(&cfg, files, nfiles, inputs_lost, &m);
-out:
-	/* The exit status as below, for the metrics; written under the lock,
-	 * so that the next run's cannot come first. */
-	if (status == 0 && log_failures(NULL) > 0)
-		status = 1;
-	status = write_metrics(&cfg, &m, started, status);
-	lock_release(lock_fd);
-	inputs_free(files, nfiles);
-	/* After everything else, so every lost line is counted; summary.c
-	 * made the status 1 for them already, the other paths need it here. */
-	if (log_report_failures() && status == 0)
-		status = 1;
+	run(&cfg, &r);
+	/* Last, so every lost line is counted, the reports' own included. */
+	log_report_failures();
+	r.log_lost = log_failures(NULL);
+	status = run_report_exit_status(&r);
+	run_report_free(&r);
 	log_close();
 	return status;
 }

@@ -30,7 +30,7 @@ static double usec(double v)
 	return round(v * 1e6) / 1e6;
 }
 
-static void put_run(FILE *out, const struct metrics_run *m)
+static void put_run(FILE *out, const struct run_report *m)
 {
 	gauge_double(out, NAME("start_timestamp_seconds"),
 		     "When the last run began loading, in seconds since the epoch.", usec(m->started));
@@ -38,23 +38,22 @@ static void put_run(FILE *out, const struct metrics_run *m)
 		     "When the last run ended, in seconds since the epoch.", usec(m->ended));
 	gauge_double(out, NAME("duration_seconds"), "How long the last run took.",
 		     usec(m->seconds));
-	/* A negative status cannot happen; the gauge would not say it anyway. */
 	gauge(out, NAME("exit_status"),
 	      "The exit status of the last run: 0 every file renamed, 1 a failure, "
 	      "75 another run held the lock, 128+N stopped by signal N.",
-	      m->exit_status < 0 ? 0 : (uint64_t)m->exit_status);
+	      (uint64_t)run_report_exit_status(m));
 	gauge(out, NAME("signal"), "The signal that stopped the last run, or 0.",
 	      m->signal < 0 ? 0 : (uint64_t)m->signal);
 	gauge(out, NAME("dry_run"), "1 when the last run was a --dry run, else 0.", m->dry != 0);
 }
 
-static void put_files(FILE *out, const struct statsjson_totals *t)
+static void put_files(FILE *out, const struct run_totals *t)
 {
 	promtext_family(out, NAME("files"), "gauge",
 			"Input files of the last run by what became of them.");
 	for (int s = 0; s < OUTCOMES; s++)
 		promtext_uint(out, NAME("files"), "status",
-			      file_outcome_name((enum file_outcome)s), t->by_status[s]);
+			      file_outcome_name((enum file_outcome)s), t->by_outcome[s]);
 	gauge(out, NAME("files_high_error_rate"),
 	      "Files of the last run read to their end with an error rate over --max-error-rate.",
 	      t->high_error_rate);
@@ -87,7 +86,7 @@ static void put_records(FILE *out, const struct file_stats *sum)
 	      sum->bytes_in);
 }
 
-static void put_servers(FILE *out, const struct statsjson_totals *t)
+static void put_servers(FILE *out, const struct run_totals *t)
 {
 	const struct verify_counts *c = &t->sum.verify;
 
@@ -107,12 +106,15 @@ static void put_servers(FILE *out, const struct statsjson_totals *t)
 	promtext_uint(out, NAME("verify_records"), "result", "unverified", c->unverified);
 }
 
-int metrics_format(FILE *out, const struct metrics_run *m)
+int metrics_format(FILE *out, const struct run_report *m)
 {
+	struct run_totals t;
+
+	run_report_totals(m, &t);
 	put_run(out, m);
-	put_files(out, &m->totals);
-	put_records(out, &m->totals.sum);
-	put_servers(out, &m->totals);
+	put_files(out, &t);
+	put_records(out, &t.sum);
+	put_servers(out, &t);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -121,7 +123,7 @@ static int format_any(FILE *out, const void *m)
 	return metrics_format(out, m);
 }
 
-int metrics_write(const char *path, const struct metrics_run *m, char *err, size_t errlen)
+int metrics_write(const char *path, const struct run_report *m, char *err, size_t errlen)
 {
 	char why[1024];
 

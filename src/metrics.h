@@ -7,8 +7,9 @@
  * counters: they start again at zero with each run, and two runs with the
  * same count would look to rate() like no run at all.
  *
- * The counts are --stats-json's totals (statsjson_totals), so the two
- * files agree. Formatting is pure; metrics_write adds the one piece of I/O,
+ * The counts are the run report's totals (run_report_totals), as
+ * --stats-json's, so the two files agree; the exit status is the report's.
+ * Formatting is pure; metrics_write adds the one piece of I/O,
  * by outfile.c, as --stats-json does. */
 #ifndef MEMC_LOAD_METRICS_H
 #define MEMC_LOAD_METRICS_H
@@ -16,24 +17,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "statsjson.h"
-
-struct metrics_run {
-	double started;  /* unix time when the load began (see main.c) */
-	double ended;    /* unix time when it ended */
-	double seconds;  /* its duration, on the monotonic clock */
-	int exit_status; /* the process's own */
-	int signal;      /* the signal that stopped it, or 0 */
-	int dry;
-	struct statsjson_totals totals;
-};
+#include "runreport.h"
 
 /* Write M to OUT. 0, or -1 when a write failed. */
-int metrics_format(FILE *out, const struct metrics_run *m);
+int metrics_format(FILE *out, const struct run_report *m);
 
 /* Write M to PATH as outfile_write does (outfile.h): a regular file is
  * replaced atomically. 0, or -1 with "Cannot write metrics to PATH:
  * reason" in ERR (no temporary file is left behind). */
-int metrics_write(const char *path, const struct metrics_run *m, char *err, size_t errlen);
+int metrics_write(const char *path, const struct run_report *m, char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include "inputs.h"
 #include "log.h"
 #include "run.h"
+#include "summary.h"
 
 static const char *server_spec(const struct config *cfg, int server)
 {

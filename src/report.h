@@ -13,18 +13,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "inputs.h"
 #include "errkind.h"
 #include "mc/serverid.h"
 
 
-/* Which file a worker read, and what it looked like when opened: a file is
- * renamed only if its path still names exactly this. */
-struct file_id {
-	uint64_t dev, ino;
-	uint64_t size;
-	int64_t mtime_sec;
-	long mtime_nsec;
-};
 
 /* One server process as a load saw it: who (pid 0: never asked, or it
  * does not say), and its count of evicted items when first and last seen. */

@@ -9,8 +9,23 @@
 
 #include "config.h"
 #include "renameq.h"
+#include "report.h"
 #include "restarts.h"
-#include "summary.h"
+
+/* One input file as the supervisor sees it while the run goes on. */
+struct file_run {
+	struct file_stats st; /* the worker's latest progress, then its result */
+	struct server_seen *servers; /* what its load saw of each server of the run */
+	int running;
+	int has_result;      /* the worker's final report arrived */
+	int high_error_rate; /* read to its end with an error rate over the limit */
+	uint64_t log_lost;   /* log lines its worker could not write, last reported */
+	int log_errno;       /* and the errno of the first */
+	int gone;            /* its name no longer exists: it will not load again */
+	/* Servers that restarted after the file was renamed: its records
+	 * there are lost. */
+	struct server_set lost;
+};
 
 struct run {
 	const struct config *cfg;

@@ -8,7 +8,6 @@
 
 #include "numfmt.h"
 #include "outfile.h"
-#include "restarts.h"
 #include "statsjson.h"
 #include "mc/verify.h"
 
@@ -83,7 +82,7 @@ static void put_counts(FILE *out, const struct file_stats *st)
 
 /* The servers that did something to the file's records: restarted or
  * evicted during its load, or restarted after its rename. */
-static void put_servers(FILE *out, const struct statsjson_run *run, const struct statsjson_file *f)
+static void put_servers(FILE *out, const struct run_report *run, const struct report_file *f)
 {
 	int first = 1;
 
@@ -132,11 +131,11 @@ static void put_verify(FILE *out, const struct file_stats *st)
 	putc('}', out);
 }
 
-static void put_file(FILE *out, const struct statsjson_run *run, const struct statsjson_file *f)
+static void put_file(FILE *out, const struct run_report *run, const struct report_file *f)
 {
 	fputs("{\"name\": ", out);
 	put_string(out, f->name);
-	fprintf(out, ", \"status\": \"%s\", ", file_outcome_name(f->status));
+	fprintf(out, ", \"status\": \"%s\", ", file_outcome_name(f->outcome));
 	put_counts(out, &f->st);
 	fputs(", \"seconds\": ", out);
 	put_seconds(out, f->st.seconds);
@@ -146,60 +145,22 @@ static void put_file(FILE *out, const struct statsjson_run *run, const struct st
 	put_verify(out, &f->st);
 	fprintf(out,
 		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
-	if (f->status != OUTCOME_FAILED && f->status != OUTCOME_SET_ASIDE)
+	if (f->outcome != OUTCOME_FAILED && f->outcome != OUTCOME_SET_ASIDE)
 		fputs("null", out);
 	else
 		put_string(out, f->st.failure[0] ? f->st.failure : "unknown error");
 	putc('}', out);
 }
 
-static int lost_any(const struct server_set *lost)
+static void put_totals(FILE *out, const struct run_report *run)
 {
-	for (size_t i = 0; i < sizeof(lost->bits); i++)
-		if (lost->bits[i])
-			return 1;
-	return 0;
-}
+	struct run_totals t;
 
-void statsjson_totals(const struct statsjson_run *run, struct statsjson_totals *t)
-{
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < run->n; i++) {
-		const struct statsjson_file *f = &run->files[i];
-
-		file_stats_add(&t->sum, &f->st);
-		if ((unsigned)f->status < OUTCOMES)
-			t->by_status[f->status]++;
-		t->high_error_rate += f->high_error_rate != 0;
-		t->lost_after_rename += lost_any(&f->lost);
-	}
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
-	const struct server_seen **seen = calloc(run->n ? run->n : 1, sizeof(*seen));
-	for (size_t i = 0; seen != NULL && i < run->n; i++)
-		seen[i] = run->files[i].servers;
-	for (int s = 0; s < run->nservers; s++) {
-		uint64_t restarts, evicted;
-		if (seen == NULL) { /* out of memory: each file's own, an upper bound */
-			t->server_restarts = t->sum.restarts;
-			t->evicted = t->sum.evicted;
-			break;
-		}
-		restarts_run_figures(seen, run->n, s, &restarts, &evicted);
-		t->server_restarts += restarts;
-		t->evicted += evicted;
-	}
-	free(seen);
-}
-
-static void put_totals(FILE *out, const struct statsjson_run *run)
-{
-	struct statsjson_totals t;
-
-	statsjson_totals(run, &t);
+	run_report_totals(run, &t);
 	fprintf(out, "{\"files\": %zu", run->n);
 	for (int s = 0; s < OUTCOMES; s++)
 		fprintf(out, ", \"%s\": %zu", file_outcome_name((enum file_outcome)s),
-			t.by_status[s]);
+			t.by_outcome[s]);
 	fprintf(out, ", \"high_error_rate\": %zu, ", t.high_error_rate);
 	put_counts(out, &t.sum);
 	fprintf(out, ", \"server_restarts\": %" PRIu64 ", \"evictions\": %" PRIu64,
@@ -210,13 +171,14 @@ static void put_totals(FILE *out, const struct statsjson_run *run)
 	putc('}', out);
 }
 
-int statsjson_format(FILE *out, const struct statsjson_run *run)
+int statsjson_format(FILE *out, const struct run_report *run)
 {
 	fputs("{\n  \"version\": 1,\n  \"started\": ", out);
-	put_time(out, run->started);
+	put_time(out, (time_t)run->started);
 	fputs(",\n  \"seconds\": ", out);
 	put_seconds(out, run->seconds);
-	fprintf(out, ",\n  \"exit_status\": %d,\n  \"interrupted_by_signal\": ", run->exit_status);
+	fprintf(out, ",\n  \"exit_status\": %d,\n  \"interrupted_by_signal\": ",
+		run_report_exit_status(run));
 	if (run->signal)
 		fprintf(out, "%d", run->signal);
 	else
@@ -237,7 +199,7 @@ static int format_any(FILE *out, const void *run)
 	return statsjson_format(out, run);
 }
 
-int statsjson_write(const char *path, const struct statsjson_run *run, char *err, size_t errlen)
+int statsjson_write(const char *path, const struct run_report *run, char *err, size_t errlen)
 {
 	char why[1024];
 

@@ -23,7 +23,7 @@
 #include "report.h"
 #include "run.h"
 #include "signals.h"
-#include "summary.h"
+#include "runreport.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -214,11 +214,39 @@ static void run_forked(struct run *run)
 	}
 }
 
-int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_lost,
-		   struct metrics_run *m)
+/* The run's end, as RUN left it, into R: every consumer reads it there. */
+static void report_run(const struct run *run, struct run_report *r)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		const struct file_run *f = &run->fr[i];
+		r->files[i] = (struct report_file){
+			.name = run->files[i],
+			.outcome = renameq_outcome(run->q, i),
+			.high_error_rate = f->high_error_rate,
+			.gone = f->gone,
+			.st = f->st,
+			.servers = f->servers,
+			.lost = f->lost,
+		};
+	}
+	r->n = run->n;
+	r->seen = run->seen;
+	r->nservers = run->cfg->table.n;
+	for (int s = 0; s < r->nservers; s++)
+		r->server_names[s] = config_server_addr(run->cfg, s)->spec;
+	r->ran = 1;
+	r->started = run->wall_started;
+	r->seconds = clock_seconds() - run->started;
+	r->ended = clock_wall();
+	r->signal = signals_stop_requested();
+	r->dry = run->cfg->dry;
+	r->started_files = run->next;
+	r->blocker = renameq_blocker(run->q);
+}
+
+int supervisor_run(const struct config *cfg, char **files, size_t n, struct run_report *r)
 {
 	struct run run;
-	int status;
 
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;
@@ -229,13 +257,14 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_
 	run.fr = calloc(n ? n : 1, sizeof(*run.fr));
 	run.seen = calloc((n ? n : 1) * (size_t)cfg->table.n + 1, sizeof(*run.seen));
 	run.q = renameq_new(n, !cfg->dry);
-	if (run.fr == NULL || run.seen == NULL || run.q == NULL ||
+	r->files = calloc(n ? n : 1, sizeof(*r->files));
+	if (run.fr == NULL || run.seen == NULL || run.q == NULL || r->files == NULL ||
 	    signals_install(!cfg->serial, pool_kill_all) < 0) {
 		log_error("out of memory");
 		renameq_free(run.q);
 		free(run.seen);
 		free(run.fr);
-		return 1;
+		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		run.fr[i].servers = run.seen + i * (size_t)cfg->table.n;
@@ -251,21 +280,8 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_
 	else
 		run_forked(&run);
 	progress_done();
-	struct run_summary sum = {
-		.cfg = cfg,
-		.files = files,
-		.fr = run.fr,
-		.q = run.q,
-		.n = n,
-		.started_files = run.next,
-		.signal = signals_stop_requested(),
-		.seconds = clock_seconds() - run.started,
-		.wall_started = run.wall_started,
-		.inputs_lost = inputs_lost,
-	};
-	status = summary_finish(&sum, m);
+	report_run(&run, r);
 	renameq_free(run.q);
-	free(run.seen);
 	free(run.fr);
-	return status;
+	return 0;
 }

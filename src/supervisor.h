@@ -7,15 +7,11 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "metrics.h"
+#include "runreport.h"
 
-/* Load FILES[0..N-1] (chronological). Returns the exit status: 0 when every
- * file loaded and was renamed with an acceptable error rate, 1 otherwise,
- * also when INPUTS_LOST (inputs left out with an error before the run).
- * With cfg->stats_json the report is written last, also after a stop by a
- * signal; when it cannot be, a 0 status becomes 1. M gets the run's
- * figures for --metrics (summary.h), when the run got as far as its end. */
-int supervisor_run(const struct config *cfg, char **files, size_t n, int inputs_lost,
-		   struct metrics_run *m);
+/* Load FILES[0..N-1] (chronological), and fill R with what became of each
+ * (R's files and their servers are then R's: run_report_free). 0, or -1
+ * when the run could not start (out of memory, logged). */
+int supervisor_run(const struct config *cfg, char **files, size_t n, struct run_report *r);
 
 #endif

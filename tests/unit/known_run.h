@@ -17,7 +17,7 @@ static struct server_seen known_run_seen[2];
 /* A renamed file with errors of four kinds whose gaid server lost its
  * records later; a failed one whose idfa server restarted and evicted 5
  * items; one never started. */
-static inline void known_run_files(struct statsjson_file f[3])
+static inline void known_run_files(struct report_file f[3])
 {
 	memset(known_run_seen, 0, sizeof(known_run_seen));
 	known_run_seen[0].first = (struct server_span){10, 1000, 0, 0};
@@ -26,7 +26,7 @@ static inline void known_run_files(struct statsjson_file f[3])
 	known_run_seen[0].evicted = 5;
 	memset(f, 0, 3 * sizeof(*f));
 	f[0].name = "/data/a/20170929000000.tsv.gz";
-	f[0].status = OUTCOME_RENAMED;
+	f[0].outcome = OUTCOME_RENAMED;
 	f[0].high_error_rate = 1;
 	f[0].st.lines = 7;
 	f[0].st.blank = 1;
@@ -41,7 +41,7 @@ static inline void known_run_files(struct statsjson_file f[3])
 	f[0].st.bytes_in = 120;
 	server_set_add(&f[0].lost, 1);
 	f[1].name = "/data/a/20170929000100.tsv.gz";
-	f[1].status = OUTCOME_FAILED;
+	f[1].outcome = OUTCOME_FAILED;
 	f[1].st.lines = 1;
 	f[1].st.errors = 1;
 	f[1].st.by_kind[ERR_UNDELIVERED] = 1;
@@ -50,7 +50,7 @@ static inline void known_run_files(struct statsjson_file f[3])
 	f[1].st.evicted = 5;
 	f[1].servers = known_run_seen;
 	f[2].name = "/data/a/20170929000200.tsv.gz";
-	f[2].status = OUTCOME_PENDING;
+	f[2].outcome = OUTCOME_PENDING;
 }
 
 #endif

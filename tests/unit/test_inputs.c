@@ -36,7 +36,7 @@ static void operands_sorted_by_name(void **state)
 
 	(void)state;
 	assert_int_equal(cli_parse(5, argv, &cfg, err, sizeof(err)), CLI_RUN);
-	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, err, sizeof(err)), 0);
+	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(files[0], "z/20170929000000.tsv.gz");
 	assert_string_equal(files[1], "a/20170929000100.tsv.gz");
@@ -66,13 +66,13 @@ static void pattern_matches(void **state)
 	char *argv[] = {"memc_load", "-p", pattern, NULL};
 	assert_int_equal(cli_parse(3, argv, &cfg, err, sizeof(err)), CLI_RUN);
 	/* Even a pattern that names dot-files explicitly never reloads them. */
-	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, err, sizeof(err)), 0);
+	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	inputs_free(files, n);
 
 	snprintf(pattern, sizeof(pattern), "%s/*.tsv.gz", dir);
 	assert_int_equal(cli_parse(3, argv, &cfg, err, sizeof(err)), CLI_RUN);
-	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, err, sizeof(err)), 0);
+	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	assert_non_null(strstr(files[0], "20170929000000"));
 	assert_non_null(strstr(files[1], "20170929000100"));
@@ -80,7 +80,7 @@ static void pattern_matches(void **state)
 
 	snprintf(pattern, sizeof(pattern), "%s/nothing-*", dir);
 	assert_int_equal(cli_parse(3, argv, &cfg, err, sizeof(err)), CLI_RUN);
-	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, err, sizeof(err)), 0);
+	assert_int_equal(inputs_collect(&cfg, &files, &n, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, 0);
 	inputs_free(files, n);
 

@@ -17,7 +17,7 @@
 #include "metrics.h"
 
 /* The metrics of M as a string; free it. */
-static char *format(const struct metrics_run *m)
+static char *format(const struct run_report *m)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -36,9 +36,9 @@ static char *format(const struct metrics_run *m)
  * statsjson_totals, then the metrics of those. */
 static void whole_run(void **state)
 {
-	struct statsjson_file f[3];
-	struct statsjson_run run;
-	struct metrics_run m;
+	struct report_file f[3];
+	struct run_report run;
+	struct run_report m;
 	char *text;
 
 	(void)state;
@@ -50,14 +50,12 @@ static void whole_run(void **state)
 	memset(&run, 0, sizeof(run));
 	run.files = f;
 	run.n = 3;
-	run.server_names = known_run_servers;
+	memcpy(run.server_names, known_run_servers, sizeof(known_run_servers));
 	run.nservers = 2;
-	memset(&m, 0, sizeof(m));
-	statsjson_totals(&run, &m.totals);
+	m = run;
 	m.started = 1506643803.25;
 	m.ended = 1506643805.1234567; /* written to the microsecond */
 	m.seconds = 2.5;
-	m.exit_status = 143;
 	m.signal = 15;
 	text = format(&m);
 	assert_string_equal(
@@ -133,12 +131,12 @@ static void whole_run(void **state)
  * counts 0, the statuses and kinds present (a missing series is not a 0). */
 static void empty_run(void **state)
 {
-	struct metrics_run m;
+	struct run_report m;
 	char *text;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
-	m.exit_status = 75;
+	m.lock_held = 1;
 	m.dry = 1;
 	text = format(&m);
 	assert_non_null(strstr(text, "\nmemc_load_last_run_exit_status 75\n"));
@@ -180,7 +178,7 @@ static void write_replaces_atomically(void **state)
 {
 	char dir[] = "/tmp/test_metrics.XXXXXX";
 	char path[512], names[512], err[1024], text[8192];
-	struct metrics_run m;
+	struct run_report m;
 	struct stat before, after;
 	FILE *f;
 	size_t n;
@@ -194,7 +192,7 @@ static void write_replaces_atomically(void **state)
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(stat(path, &before), 0);
 	memset(&m, 0, sizeof(m));
-	m.exit_status = 1;
+	m.setup_failed = 1;
 	assert_int_equal(metrics_write(path, &m, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &after), 0);
 	assert_true(before.st_ino != after.st_ino); /* a new file, renamed over */

@@ -18,7 +18,7 @@
 #include "statsjson.h"
 
 /* The report of RUN as a string; free it. */
-static char *format(const struct statsjson_run *run)
+static char *format(const struct run_report *run)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -39,13 +39,13 @@ static void use_tz(const char *tz)
 /* The name as written: the text between "name": " and the next ", "status". */
 static char *name_json(const char *name)
 {
-	struct statsjson_file f;
-	struct statsjson_run run;
+	struct report_file f;
+	struct run_report run;
 	char *text, *start, *end, *out;
 
 	memset(&f, 0, sizeof(f));
 	f.name = name;
-	f.status = OUTCOME_RENAMED;
+	f.outcome = OUTCOME_RENAMED;
 	memset(&run, 0, sizeof(run));
 	run.files = &f;
 	run.n = 1;
@@ -63,8 +63,8 @@ static char *name_json(const char *name)
 
 static void whole_report(void **state)
 {
-	struct statsjson_file f[3];
-	struct statsjson_run run;
+	struct report_file f[3];
+	struct run_report run;
 	char *text;
 
 	(void)state;
@@ -76,11 +76,10 @@ static void whole_report(void **state)
 	/* The idfa server restarted during the second file's load and evicted
 	 * 5 items; the gaid server restarted after the first was renamed. */
 	memset(&run, 0, sizeof(run));
-	run.server_names = known_run_servers;
+	memcpy(run.server_names, known_run_servers, sizeof(known_run_servers));
 	run.nservers = 2;
 	run.started = 1506643803; /* 2017-09-29 00:10:03 UTC */
 	run.seconds = 2.5;
-	run.exit_status = 143;
 	run.signal = 15;
 	run.files = f;
 	run.n = 3;
@@ -131,7 +130,7 @@ static void whole_report(void **state)
 
 static void empty_run_and_dry(void **state)
 {
-	struct statsjson_run run;
+	struct run_report run;
 	char *text;
 
 	(void)state;
@@ -163,7 +162,7 @@ static void empty_run_and_dry(void **state)
 /* The local time carries its offset, east and west of UTC. */
 static void started_in_local_time(void **state)
 {
-	struct statsjson_run run;
+	struct run_report run;
 	char *text;
 
 	(void)state;
@@ -249,8 +248,8 @@ static void escaping_is_lossless(void **state)
 
 static void failure_text(void **state)
 {
-	struct statsjson_file f;
-	struct statsjson_run run;
+	struct report_file f;
+	struct run_report run;
 	char *text;
 
 	(void)state;
@@ -260,14 +259,14 @@ static void failure_text(void **state)
 	run.n = 1;
 	f.name = "x";
 	/* A reason is written only for a failed file, escaped like a name. */
-	f.status = OUTCOME_HELD_BACK;
+	f.outcome = OUTCOME_HELD_BACK;
 	snprintf(f.st.failure, sizeof(f.st.failure), "left over");
 	text = format(&run);
 	assert_non_null(strstr(text, "\"status\": \"held_back\""));
 	assert_non_null(strstr(text, "\"failure\": null}"));
 	assert_non_null(strstr(text, "\"held_back\": 1,"));
 	free(text);
-	f.status = OUTCOME_FAILED;
+	f.outcome = OUTCOME_FAILED;
 	snprintf(f.st.failure, sizeof(f.st.failure), "bad \"gzip\"\n\xff");
 	text = format(&run);
 	assert_non_null(strstr(text, "\"failure\": \"bad \\\"gzip\\\"\\u000a\\u00ff\"}"));
@@ -276,7 +275,7 @@ static void failure_text(void **state)
 	text = format(&run);
 	assert_non_null(strstr(text, "\"failure\": \"unknown error\"}"));
 	free(text);
-	f.status = OUTCOME_LOADED;
+	f.outcome = OUTCOME_LOADED;
 	text = format(&run);
 	assert_non_null(strstr(text, "\"status\": \"loaded\""));
 	assert_non_null(strstr(text, "\"loaded\": 1,"));
@@ -286,8 +285,8 @@ static void failure_text(void **state)
 /* Floats always look like floats, in the fewest digits that read back. */
 static void numbers(void **state)
 {
-	struct statsjson_file f;
-	struct statsjson_run run;
+	struct report_file f;
+	struct run_report run;
 	char *text;
 
 	(void)state;
@@ -327,7 +326,7 @@ static void write_replaces_atomically(void **state)
 {
 	char dir[] = "/tmp/test_statsjson.XXXXXX";
 	char path[256], bad[300], names[512], err[512];
-	struct statsjson_run run;
+	struct run_report run;
 	struct stat sb;
 	char *want;
 	FILE *f;
@@ -342,7 +341,7 @@ static void write_replaces_atomically(void **state)
 	fputs("an older report, longer than the new one will be......................", f);
 	fclose(f);
 	memset(&run, 0, sizeof(run));
-	run.exit_status = 1;
+	run.setup_failed = 1;
 	want = format(&run);
 
 	assert_int_equal(statsjson_write(path, &run, err, sizeof(err)), 0);
@@ -389,7 +388,7 @@ static void write_bare_name(void **state)
 {
 	char dir[] = "/tmp/test_statsjson.XXXXXX";
 	char old[4096], names[512], err[512];
-	struct statsjson_run run;
+	struct run_report run;
 
 	(void)state;
 	assert_non_null(getcwd(old, sizeof(old)));
