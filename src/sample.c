@@ -8,6 +8,7 @@
 #include "inputs.h"
 #include "log.h"
 #include "line/pack.h"
+#include "line/key.h"
 #include "sample.h"
 #include "line/record.h"
 #include "mc/verify.h"
@@ -195,7 +196,7 @@ static int check_kept(struct sample *sp, struct sink *sink)
 static int check_streamed(struct sample *sp, const char *path, struct sink *sink,
 			  struct file_stats *st)
 {
-	char key[RECORD_MAX_KEY + 1];
+	char key[MCPROTO_KEY_MAX + 1];
 	struct record rec;
 	struct packbuf value = {0};
 	struct file_id id;
@@ -218,7 +219,7 @@ static int check_streamed(struct sample *sp, const char *path, struct sink *sink
 				  sizeof(st->failure))) == 1) {
 		if (overlong || encode_line(&rec, line, len, &value) != LINE_OK)
 			continue;
-		size_t keylen = pack_key(&rec, key);
+		size_t keylen = key_build(&rec, key);
 		if (!sampled(sp, key, keylen))
 			continue;
 		if (check(sp, sink, sink_server(sink, rec.type, key, keylen), key, keylen, value.data,

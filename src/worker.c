@@ -10,6 +10,7 @@
 #include "log.h"
 #include "numfmt.h"
 #include "line/pack.h"
+#include "line/key.h"
 #include "sample.h"
 #include "line/record.h"
 #include "mc/sink.h"
@@ -116,76 +117,99 @@ static int check_progress(const struct file_stats *st, struct gzlines *gz, struc
 	return progress(&now, ctx);
 }
 
-void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
-		struct server_seen *servers, worker_progress_fn *progress, void *ctx)
-{
-	char key[RECORD_MAX_KEY + 1];
+/* One file's load, from its first line to its last acknowledgement. */
+struct load {
+	const struct config *cfg;
+	const char *path;
+	struct file_stats *st;
+	struct server_seen *servers;
+	worker_progress_fn *progress;
+	void *ctx;
+	double last_progress;
 	struct record rec;
-	struct packbuf value = {0};
-	struct gzlines *gz = NULL;
-	struct sink *sink = NULL;
-	struct sample *sp = NULL;
-	double started = clock_seconds();
-	double last_progress = started;
-	int rc;
+	struct packbuf value;
+	struct gzlines *gz;
+	struct sink *sink;  /* NULL with --dry */
+	struct sample *sp;  /* NULL without --verify */
+};
 
-	memset(st, 0, sizeof(*st));
-	memset(servers, 0, (size_t)cfg->table.n * sizeof(*servers));
-	if (record_init(&rec) < 0 || encode_init(&value) < 0) {
+/* Open the file and, unless --dry, the servers and the sample. 0, or -1
+ * with st->failure saying why. */
+static int load_open(struct load *l)
+{
+	struct file_stats *st = l->st;
+
+	if (record_init(&l->rec) < 0 || encode_init(&l->value) < 0) {
 		snprintf(st->failure, sizeof(st->failure), "out of memory");
-		goto out;
+		return -1;
 	}
 	/* Errors are written straight into the report's failure text. */
-	gz = gzlines_open(path, &st->opened, st->failure, sizeof(st->failure));
-	if (gz == NULL)
-		goto out;
+	l->gz = gzlines_open(l->path, &st->opened, st->failure, sizeof(st->failure));
+	if (l->gz == NULL)
+		return -1;
 	st->has_id = 1;
-	if (!cfg->dry) {
-		sink = sink_open(cfg, st->failure, sizeof(st->failure));
-		if (sink == NULL)
-			goto out;
-		sp = sample_new(cfg, st);
-		if (sp == NULL && st->failure[0] != '\0')
-			goto out;
-		if (sp != NULL)
-			sink_on_too_large(sink, sample_too_large, sp);
-	}
+	if (l->cfg->dry)
+		return 0;
+	l->sink = sink_open(l->cfg, st->failure, sizeof(st->failure));
+	if (l->sink == NULL)
+		return -1;
+	l->sp = sample_new(l->cfg, st);
+	if (l->sp == NULL && st->failure[0] != '\0')
+		return -1;
+	if (l->sp != NULL)
+		sink_on_too_large(l->sink, sample_too_large, l->sp);
+	return 0;
+}
 
+/* One line: counted, and its record sent (with --dry, logged at debug level). */
+static inline void take_line(struct load *l, const char *line, size_t len, int overlong)
+{
+	struct file_stats *st = l->st;
+	char key[MCPROTO_KEY_MAX + 1];
+	enum line_status status =
+		overlong ? LINE_ERR_TOO_LONG : encode_line(&l->rec, line, len, &l->value);
+
+	if (status == LINE_BLANK) {
+		st->blank++;
+		return;
+	}
+	if (status != LINE_OK) {
+		count_error(st, line_err_kind(status), 1);
+		log_debug("%s:%llu: %s error", l->path, (unsigned long long)st->lines,
+			  err_kind_name(line_err_kind(status)));
+		return;
+	}
+	st->apps_dropped += l->rec.apps_dropped;
+	st->coords_dropped += (uint64_t)l->rec.coords_dropped;
+	size_t keylen = key_build(&l->rec, key);
+	if (l->sink == NULL) {
+		/* encode_line keeps no array of apps: the log reads the value. */
+		if (log_enabled(LEVEL_DEBUG) && pack_decode(l->value.data, l->value.len, &l->rec) == 0)
+			log_dry_record(l->cfg, &l->rec, key);
+		st->processed++;
+		return;
+	}
+	int server = sink_put(l->sink, l->rec.type, key, keylen, l->value.data, l->value.len);
+	sample_offer(l->sp, server, key, keylen, l->value.data, l->value.len);
+}
+
+/* Every line of the file, until its end, an error or a stop. */
+static void load_lines(struct load *l)
+{
+	struct file_stats *st = l->st;
 	const char *line;
 	size_t len;
-	int overlong;
-	while ((rc = gzlines_next(gz, &line, &len, &overlong, st->failure, sizeof(st->failure))) ==
-	       1) {
+	int overlong, rc;
+
+	while ((rc = gzlines_next(l->gz, &line, &len, &overlong, st->failure,
+				  sizeof(st->failure))) == 1) {
 		st->lines++;
-		if (progress != NULL && st->lines % PROGRESS_LINES == 0 &&
-		    check_progress(st, gz, sink, &last_progress, progress, ctx) != 0) {
+		if (l->progress != NULL && st->lines % PROGRESS_LINES == 0 &&
+		    check_progress(st, l->gz, l->sink, &l->last_progress, l->progress, l->ctx) != 0) {
 			snprintf(st->failure, sizeof(st->failure), "interrupted");
-			break;
+			return;
 		}
-		enum line_status status =
-			overlong ? LINE_ERR_TOO_LONG : encode_line(&rec, line, len, &value);
-		if (status == LINE_BLANK) {
-			st->blank++;
-			continue;
-		}
-		if (status != LINE_OK) {
-			count_error(st, line_err_kind(status), 1);
-			log_debug("%s:%llu: %s error", path, (unsigned long long)st->lines,
-				  err_kind_name(line_err_kind(status)));
-			continue;
-		}
-		st->apps_dropped += rec.apps_dropped;
-		st->coords_dropped += (uint64_t)rec.coords_dropped;
-		size_t keylen = pack_key(&rec, key);
-		if (cfg->dry) {
-			/* encode_line keeps no array of apps; the log line needs one. */
-			if (log_enabled(LEVEL_DEBUG) && record_parse(&rec, line, len) == LINE_OK)
-				log_dry_record(cfg, &rec, key);
-			st->processed++;
-			continue;
-		}
-		int server = sink_put(sink, rec.type, key, keylen, value.data, value.len);
-		sample_offer(sp, server, key, keylen, value.data, value.len);
+		take_line(l, line, len, overlong);
 	}
 	if (rc == 0)
 		st->read_to_end = 1;
@@ -193,42 +217,62 @@ void worker_run(const struct config *cfg, const char *path, struct file_stats *s
 		st->input_empty = 1;
 	else if (rc == GZLINES_BAD)
 		st->input_bad = 1;
-out:
-	if (sink != NULL) {
-		struct sink_stats ss;
-		sink_finish(sink);
-		sink_get_stats(sink, &ss);
-		sink_get_servers(sink, servers);
-		st->processed += ss.stored;
-		count_error(st, ERR_REJECTED, ss.rejected);
-		/* Like a bad line: counted in the error rate, no bar to the rename,
-		 * since no later run could store the record either. */
-		count_error(st, ERR_TOO_LARGE, ss.too_large);
-		count_error(st, ERR_UNDELIVERED, ss.failed);
-		st->delivered_all =
-			ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, servers, st);
-		if (ss.rejected + ss.failed > 0 && st->failure[0] == '\0')
-			snprintf(st->failure, sizeof(st->failure),
-				 "%llu records rejected, %llu undelivered",
-				 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);
-		/* Only a file that loaded is worth reading back. */
-		if (st->read_to_end && st->delivered_all) {
-			sink_hang_up(sink);
-			sample_run(sp, path, sink, st, servers);
-			/* A restart the read-back met is the cause of what it missed. */
-			if (!servers_kept_all(cfg, servers, st))
-				st->delivered_all = 0;
-		}
-		count_servers(cfg, servers, st);
-		sample_free(sp);
-		sink_close(sink);
-	} else if (cfg->dry) {
-		st->delivered_all = 1;
+}
+
+/* Wait for every record to be counted, read the sample back, and say what
+ * the servers did. */
+static void load_deliver(struct load *l)
+{
+	const struct config *cfg = l->cfg;
+	struct file_stats *st = l->st;
+	struct sink_stats ss;
+
+	sink_finish(l->sink);
+	sink_get_stats(l->sink, &ss);
+	sink_get_servers(l->sink, l->servers);
+	st->processed += ss.stored;
+	count_error(st, ERR_REJECTED, ss.rejected);
+	/* Like a bad line: counted in the error rate, no bar to the rename,
+	 * since no later run could store the record either. */
+	count_error(st, ERR_TOO_LARGE, ss.too_large);
+	count_error(st, ERR_UNDELIVERED, ss.failed);
+	st->delivered_all =
+		ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, l->servers, st);
+	if (ss.rejected + ss.failed > 0 && st->failure[0] == '\0')
+		snprintf(st->failure, sizeof(st->failure), "%llu records rejected, %llu undelivered",
+			 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);
+	/* Only a file that loaded is worth reading back. */
+	if (st->read_to_end && st->delivered_all) {
+		sink_hang_up(l->sink);
+		sample_run(l->sp, l->path, l->sink, st, l->servers);
+		/* A restart the read-back met is the cause of what it missed. */
+		if (!servers_kept_all(cfg, l->servers, st))
+			st->delivered_all = 0;
 	}
-	if (gz != NULL)
-		st->bytes_in = gzlines_bytes_in(gz);
-	gzlines_close(gz);
-	packbuf_free(&value);
-	record_free(&rec);
+	count_servers(cfg, l->servers, st);
+}
+
+void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
+		struct server_seen *servers, worker_progress_fn *progress, void *ctx)
+{
+	double started = clock_seconds();
+	struct load l = {.cfg = cfg, .path = path, .st = st, .servers = servers,
+			 .progress = progress, .ctx = ctx, .last_progress = started};
+
+	memset(st, 0, sizeof(*st));
+	memset(servers, 0, (size_t)cfg->table.n * sizeof(*servers));
+	if (load_open(&l) == 0)
+		load_lines(&l);
+	if (l.sink != NULL)
+		load_deliver(&l);
+	else if (cfg->dry && l.gz != NULL)
+		st->delivered_all = 1;
+	if (l.gz != NULL)
+		st->bytes_in = gzlines_bytes_in(l.gz);
+	sample_free(l.sp);
+	sink_close(l.sink);
+	gzlines_close(l.gz);
+	packbuf_free(&l.value);
+	record_free(&l.rec);
 	st->seconds = clock_seconds() - started;
 }

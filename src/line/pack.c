@@ -5,16 +5,6 @@
 #include "appsinstalled.pb-c.h"
 #include "pack.h"
 
-size_t pack_key(const struct record *rec, char *key)
-{
-	/* record_parse has already bounded the key by RECORD_MAX_KEY. */
-	memcpy(key, dev_type_name(rec->type), DEV_TYPE_LEN);
-	key[DEV_TYPE_LEN] = ':';
-	memcpy(key + DEV_TYPE_LEN + 1, rec->dev_id, rec->dev_id_len);
-	key[DEV_TYPE_LEN + 1 + rec->dev_id_len] = '\0';
-	return DEV_TYPE_LEN + 1 + rec->dev_id_len;
-}
-
 int pack_value(const struct record *rec, struct packbuf *out)
 {
 	UserApps msg = USER_APPS__INIT;

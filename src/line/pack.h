@@ -1,4 +1,5 @@
-/* pack.h -- a record to its memcached key and packed UserApps value. */
+/* pack.h -- a record to its packed UserApps value by protobuf-c, and back:
+ * the reference encode.h is held to, and the self test's. */
 #ifndef MEMC_LOAD_PACK_H
 #define MEMC_LOAD_PACK_H
 
@@ -13,10 +14,6 @@ struct packbuf {
 	size_t len;
 	size_t cap;
 };
-
-/* Write "dev_type:dev_id" into KEY (at least RECORD_MAX_KEY + 1 bytes,
- * NUL-terminated) and return its length. */
-size_t pack_key(const struct record *rec, char *key);
 
 /* Encode REC as a UserApps message into OUT. 0, or -1 when out of memory. */
 int pack_value(const struct record *rec, struct packbuf *out);

@@ -16,6 +16,7 @@
 #include "coord.h"
 #include "fields.h"
 #include "record.h"
+#include "mc/mcproto.h"
 #include "space.h"
 #include "swar.h"
 
@@ -121,7 +122,7 @@ static enum line_status find_fields(const char *line, size_t len, const char *t[
 		return line_error(line, len, LINE_ERR_KEY);
 	if (t[0] == id)
 		return line_error(line, len, LINE_ERR_DEV_ID);
-	if (DEV_TYPE_LEN + 1 + (size_t)(t[0] - id) > RECORD_MAX_KEY)
+	if (DEV_TYPE_LEN + 1 + (size_t)(t[0] - id) > MCPROTO_KEY_MAX)
 		return line_error(line, len, LINE_ERR_KEY);
 	t[1] = find_tab(t[0] + 1, end);
 	if (t[1] == end)

@@ -23,8 +23,6 @@ enum dev_type { DEV_IDFA, DEV_GAID, DEV_ADID, DEV_DVID, DEV_TYPES };
 
 /* Longest line parsed; longer lines are errors (LINE_ERR_TOO_LONG). */
 #define RECORD_MAX_LINE (1024 * 1024)
-/* memcached's limit on a key, "dev_type:dev_id". */
-#define RECORD_MAX_KEY 250
 
 /* What record_parse found: a record, a blank line, or one of the line
  * error kinds of errkind.h, in the same order. */

@@ -1,5 +1,5 @@
 /* fuzz_record.c -- libFuzzer target: one input line through record_parse,
- * encode_line, pack_key, pack_value and mcproto_encode_set, the loader's
+ * encode_line, key_build, pack_value and mcproto_encode_set, the loader's
  * own code, with each of the parser's kernels (portable, and AVX2 where the
  * CPU has it).
  *
@@ -24,6 +24,7 @@
 #include "line/encode.h"
 #include "mc/mcproto.h"
 #include "line/pack.h"
+#include "line/key.h"
 #include "line/record.h"
 #include "record_ref.h"
 #include "line/simd.h"
@@ -245,7 +246,7 @@ static void check_key(const char *key, size_t keylen, const struct model *m)
 	static const char *const prefixes[] = {"idfa:", "gaid:", "adid:", "dvid:"};
 	int prefix_ok = 0;
 
-	CHECK(keylen <= RECORD_MAX_KEY);
+	CHECK(keylen <= MCPROTO_KEY_MAX);
 	CHECK(key[keylen] == '\0');
 	for (size_t i = 0; i < keylen; i++)
 		CHECK((unsigned char)key[i] > 0x20 && (unsigned char)key[i] != 0x7f);
@@ -462,9 +463,9 @@ static enum line_status check_kernel(enum simd kernel, const char *line, size_t 
 		check_ref();
 	check_encoded(&enc);
 
-	char key[RECORD_MAX_KEY + 1];
+	char key[MCPROTO_KEY_MAX + 1];
 	CHECK(dev_type_name(rec.type) != NULL);
-	size_t keylen = pack_key(&rec, key);
+	size_t keylen = key_build(&rec, key);
 	check_key(key, keylen, m);
 	pack();
 	check_value();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc/mcproto.h"
 #include "record_ref.h"
 
 static const char type_names[DEV_TYPES][DEV_TYPE_LEN + 1] = {"idfa", "gaid", "adid", "dvid"};
@@ -229,7 +230,7 @@ enum line_status ref_record_parse(struct record *rec, const char *line, size_t l
 		return LINE_ERR_DEV_TYPE;
 	if (flen[1] == 0)
 		return LINE_ERR_DEV_ID;
-	if (flen[0] + 1 + flen[1] > RECORD_MAX_KEY)
+	if (flen[0] + 1 + flen[1] > MCPROTO_KEY_MAX)
 		return LINE_ERR_KEY;
 	for (size_t i = 0; i < flen[1]; i++)
 		if (!key_byte_ok((unsigned char)field[1][i]))

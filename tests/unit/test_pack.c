@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "line/key.h"
 #include "line/pack.h"
 #include "line/record.h"
 
@@ -47,12 +48,12 @@ static void by_hand(void **state)
 
 static void key(void **state)
 {
-	char k[RECORD_MAX_KEY + 1];
+	char k[MCPROTO_KEY_MAX + 1];
 	const char *line = "gaid\te7e1a50c0ec2747ca56cd9e1558c0d7c\t1\t2\t3";
 
 	(void)state;
 	assert_int_equal(record_parse(&rec, line, strlen(line)), LINE_OK);
-	assert_int_equal(pack_key(&rec, k), 37);
+	assert_int_equal(key_build(&rec, k), 37);
 	assert_string_equal(k, "gaid:e7e1a50c0ec2747ca56cd9e1558c0d7c");
 }
 
