@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fileid.h"
 #include "badinput.h"
 #include "clock.h"
 #include "inputs.h"
@@ -21,7 +22,7 @@ enum badinput_fate badinput_settle(const struct config *cfg, const char *path,
 				   struct file_stats *st)
 {
 	char aside[4096 + 16], why[sizeof(st->failure)];
-	int settled = st->has_id && inputs_settled(&st->opened, cfg->settle, clock_wall());
+	int settled = st->has_id && file_id_settled(&st->opened, cfg->settle, clock_wall());
 
 	if (cfg->hold_bad)
 		return BADINPUT_FAILS;

@@ -9,14 +9,7 @@
 
 #include "config.h"
 
-/* Which file a worker read, and what it looked like when opened: a file is
- * renamed only if its path still names exactly this. */
-struct file_id {
-	uint64_t dev, ino;
-	uint64_t size;
-	int64_t mtime_sec;
-	long mtime_nsec;
-};
+struct file_id;
 
 /* Told of an input left out, and WHY; ERROR when that is the user's loss
  * (the file cannot be loaded), not a mere duplicate. CTX is the caller's. */
@@ -46,23 +39,6 @@ int inputs_dir(const struct config *cfg, char *out, size_t outlen);
 
 /* True when PATH's file name starts with '.': loaded by an earlier run. */
 int inputs_is_done(const char *path);
-
-/* "a FIFO", "a directory", ...: what a file of MODE is, for messages. */
-const char *inputs_type_name(mode_t mode);
-
-/* Describe the file SB was taken of. */
-void inputs_file_id(const struct stat *sb, struct file_id *id);
-
-/* 0 when PATH still names the file OPENED describes, with the same size and
- * modification time; else -1 with what became of it in WHY: "was deleted
- * during the load", "was renamed to .NAME by another run", "changed during
- * the load (...)". */
-int inputs_check_unchanged(const char *path, const struct file_id *opened, char *why,
-			   size_t whylen);
-
-/* Whether the file OPENED describes was last changed SETTLE seconds or more
- * before NOW (unix time): a writer would have touched it since. */
-int inputs_settled(const struct file_id *opened, int settle, double now);
 
 /* Rename PATH out of every later run's way, if it is still the file OPENED
  * describes: to .NAME.bad in its own directory, or .NAME.bad.1 to .99 when

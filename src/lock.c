@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fileid.h"
 #include "inputs.h"
 #include "lock.h"
 #include "log.h"
@@ -76,7 +77,7 @@ static int is_lock_file(int fd, const char *path, char *err, size_t errlen)
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "Cannot use %s as the lock file: it is %s, not a regular file",
-			 path, inputs_type_name(sb.st_mode));
+			 path, file_type_name(sb.st_mode));
 		return -1;
 	}
 	if (sb.st_size == 0)
@@ -132,7 +133,7 @@ int lock_take(const char *path, int wait_seconds, char *err, size_t errlen)
 	}
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "Cannot use %s as the lock file: it is %s, not a regular file",
-			 path, inputs_type_name(sb.st_mode));
+			 path, file_type_name(sb.st_mode));
 		errno = EINVAL;
 		return -1;
 	}

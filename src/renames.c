@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileid.h"
 #include "badinput.h"
 #include "inputs.h"
 #include "log.h"
@@ -55,7 +56,7 @@ static int rename_loaded(struct run *run, size_t k)
 		snprintf(f->st.failure, sizeof(f->st.failure), "%s", why);
 		return -1;
 	}
-	if (f->st.has_id && inputs_check_unchanged(path, &f->st.opened, why, sizeof(why)) < 0) {
+	if (f->st.has_id && file_id_check(path, &f->st.opened, why, sizeof(why)) < 0) {
 		f->gone = access(path, F_OK) != 0;
 		log_error("%s %s; not renamed%s", path, why,
 			  f->gone ? "" : ", it loads again next run");

@@ -4,16 +4,6 @@
 #include "pool.h"
 #include "report.h"
 
-const char *err_kind_name(enum err_kind kind)
-{
-#define ERRKIND_NAME(name, text) text,
-	static const char *const names[ERR_KINDS] = {
-		LINE_ERROR_KINDS(ERRKIND_NAME) DELIVERY_ERROR_KINDS(ERRKIND_NAME)
-	};
-#undef ERRKIND_NAME
-	return (unsigned)kind < ERR_KINDS ? names[kind] : "?";
-}
-
 int file_stats_complete(const struct file_stats *st)
 {
 	return st->read_to_end && st->delivered_all;

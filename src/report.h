@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "inputs.h"
+#include "fileid.h"
 #include "errkind.h"
 #include "mc/serverid.h"
 

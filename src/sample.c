@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileid.h"
 #include "line/encode.h"
 #include "gz/gzlines.h"
 #include "inputs.h"

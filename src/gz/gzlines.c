@@ -15,7 +15,7 @@
 
 #include "gzlines.h"
 #include "inflate.h"
-#include "inputs.h"
+#include "fileid.h"
 #include "line/record.h"
 
 /* Reads small enough that the input buffer stays in the CPU's cache, and
@@ -73,14 +73,14 @@ struct gzlines *gzlines_open(const char *path, struct file_id *id, char *err, si
 		goto fail;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "not a regular file (%s)", inputs_type_name(sb.st_mode));
+		snprintf(err, errlen, "not a regular file (%s)", file_type_name(sb.st_mode));
 		goto fail;
 	}
 	if (fcntl(gz->fd, F_SETFL, 0) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
-	inputs_file_id(&sb, id);
+	file_id_of(&sb, id);
 	/* A hint that the kernel may read further ahead; harmless if refused. */
 	(void)posix_fadvise(gz->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	gz->inflate = inflate_choose();
