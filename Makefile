@@ -72,7 +72,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 
 # The scripted server behind the tests of connection code (tests/unit/peer.h).
 TEST_PEER  = $(BUILD)/testobj/peer.o
-$(BUILD)/tests/test_pipeline $(BUILD)/tests/test_verify: $(TEST_PEER) tests/unit/peer.h
+$(BUILD)/tests/test_pipeline $(BUILD)/tests/test_verify $(BUILD)/tests/test_conn: $(TEST_PEER) tests/unit/peer.h
 
 $(TEST_PEER): tests/unit/peer.c tests/unit/peer.h
 	@mkdir -p $(BUILD)/testobj

@@ -162,8 +162,6 @@ int dialer_protocol(struct dialer *d, int fd, enum protocol want, int *ask, char
 		log_debug("%s: no meta protocol (%s): connecting again", spec, answer);
 	} else {
 		log_debug("%s: text protocol (the server does not speak meta: %s)", spec, answer);
-		return rc;
 	}
-	close(fd);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* dialer.h -- connect to one memcached server and learn which server
- * process answers: the first step of every connection that pipeline.c and
- * verify.c make, so both count restarts and handle proxies alike; and ask
- * whether it speaks the meta protocol (pipeline.c's next step).
+ * process answers: the first step of every connection conn.c makes, so the
+ * set pipeline and the read-back count restarts and handle proxies alike;
+ * and ask whether it speaks the meta protocol (pipeline.c's next step).
  *
  * The dial itself goes through a hook: addr_dial in the program, one end
  * of a socketpair with a scripted server in the unit tests. */
@@ -69,7 +69,8 @@ int dialer_meta(struct dialer *d, int fd, char *why, size_t whylen);
  * choice is logged (debug). DIALER_META or DIALER_TEXT; DIALER_NO_META
  * (with *ASK now off: the server is not asked again) or DIALER_FAILED
  * (with the reason in WHY; with --protocol meta, a server without it is
- * a failed connection, and an error is logged) after FD was closed. */
+ * a failed connection, and an error is logged); after either of those the
+ * caller must close FD. */
 int dialer_protocol(struct dialer *d, int fd, enum protocol want, int *ask, char *why,
 		    size_t whylen);
 

@@ -1,7 +1,7 @@
 /* mcproto.h -- memcached's text protocol as bytes: encode a set (plain, or
  * the meta protocol's "ms") or a get, split and classify replies. No I/O:
- * pipeline.c, acks.c and verify.c do the sending, the waiting and the
- * retries, and decide what to do with each kind of reply. The format is
+ * conn.c does the sending, the waiting and the retries; pipeline.c, acks.c
+ * and verify.c decide what to do with each kind of reply. The format is
  * memcached's doc/protocol.txt, "Storage commands", "Retrieval command",
  * "Meta Set" and "Meta No-Op". */
 #ifndef MEMC_LOAD_MCPROTO_H

@@ -1,16 +1,10 @@
-/* pipeline.c -- sets pipelined on one connection, with exact counts:
- * connecting, choosing the protocol, sending, reading, the retry rule. */
-#include <errno.h>
-#include <poll.h>
+/* pipeline.c -- sets pipelined on one connection (conn.h), with exact
+ * counts: choosing the protocol, what to send, what the replies say. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "acks.h"
-#include "backoff.h"
-#include "dialer.h"
+#include "conn.h"
 #include "log.h"
 #include "mcproto.h"
 #include "pipeline.h"
@@ -21,15 +15,10 @@
 #define MAX_OUT_BYTES (1024 * 1024)
 /* Queued bytes worth a write() without waiting for more. */
 #define SEND_CHUNK (64 * 1024)
-/* Replies are short ("STORED\r\n"); a longer unterminated one is garbage. */
-#define IN_CAP (64 * 1024)
 
 struct pipeline {
-	struct dialer dl; /* the server, its timeout, and whether to ask who it is */
-	int attempts;
-	int fd;       /* -1 while not connected */
-	int down;     /* gave up: every further record fails at once */
-	int failures; /* connection failures since the last reply */
+	struct conn *conn;
+	const char *spec; /* the server, for messages */
 
 	enum protocol protocol; /* --protocol */
 	int ask_meta;  /* ask new connections "mn": off once a server closed on it */
@@ -38,12 +27,12 @@ struct pipeline {
 
 	struct window *w; /* every record not counted yet */
 
-	char in[IN_CAP];
-	size_t in_len;
-
 	struct ack_counts acks;
 	struct pipeline_stats stats;
 };
+
+static const struct conn_ops pipeline_ops;
+static const struct conn_words pipeline_words = {"retrying", "giving up", "records"};
 
 struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, int attempts)
 {
@@ -52,15 +41,12 @@ struct pipeline *pipeline_new(const struct server_addr *addr, int timeout_ms, in
 	if (p == NULL)
 		return NULL;
 	p->w = window_new();
-	if (p->w == NULL) {
+	p->conn = conn_new(addr, timeout_ms, attempts, &pipeline_ops, &pipeline_words, p);
+	if (p->w == NULL || p->conn == NULL) {
 		pipeline_free(p);
 		return NULL;
 	}
-	p->dl.addr = addr;
-	p->dl.identify = 1;
-	p->dl.timeout_ms = timeout_ms;
-	p->attempts = attempts;
-	p->fd = -1;
+	p->spec = addr->spec;
 	pipeline_protocol(p, PROTOCOL_AUTO);
 	return p;
 }
@@ -69,8 +55,7 @@ void pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)
 		return;
-	if (p->fd >= 0)
-		close(p->fd);
+	conn_free(p->conn);
 	window_free(p->w);
 	free(p);
 }
@@ -78,6 +63,7 @@ void pipeline_free(struct pipeline *p)
 void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	*out = p->stats;
+	out->server = *conn_watch(p->conn);
 	out->stored = p->acks.stored;
 	out->rejected = p->acks.rejected;
 	out->too_large = p->acks.too_large;
@@ -85,7 +71,7 @@ void pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *out)
 
 void pipeline_identify(struct pipeline *p, int on)
 {
-	p->dl.identify = on;
+	conn_identify(p->conn, on);
 }
 
 void pipeline_on_too_large(struct pipeline *p, acks_too_large_fn *fn, void *ctx)
@@ -96,8 +82,7 @@ void pipeline_on_too_large(struct pipeline *p, acks_too_large_fn *fn, void *ctx)
 
 void pipeline_set_dial(struct pipeline *p, dialer_fn *dial, void *ctx)
 {
-	p->dl.dial = dial;
-	p->dl.ctx = ctx;
+	conn_set_dial(p->conn, dial, ctx);
 }
 
 void pipeline_protocol(struct pipeline *p, enum protocol protocol)
@@ -107,45 +92,6 @@ void pipeline_protocol(struct pipeline *p, enum protocol protocol)
 	/* Records are encoded before the first connection: as it will
 	 * most likely speak, and again if it does not. */
 	p->meta = protocol != PROTOCOL_TEXT;
-}
-
-/* Drop every unacknowledged record as failed: the server is given up. */
-static void give_up(struct pipeline *p, const char *why)
-{
-	log_error("%s: giving up after %d attempts: %s; %zu records in flight and the rest of "
-		  "this server's records fail",
-		  p->dl.addr->spec, p->attempts, why, window_records(p->w));
-	p->stats.failed += window_records(p->w);
-	window_clear(p->w);
-	p->down = 1;
-}
-
-/* Close the connection; the next one starts by sending every record not
- * acknowledged yet. */
-static void drop_connection(struct pipeline *p)
-{
-	if (p->fd >= 0) {
-		close(p->fd);
-		p->fd = -1;
-	}
-	p->in_len = 0;
-	window_rewind(p->w);
-}
-
-/* The connection is lost or unusable: drop it, and give up on the server
- * once every attempt is spent. */
-static void conn_failed(struct pipeline *p, const char *why)
-{
-	drop_connection(p);
-	p->failures++;
-	if (p->failures >= p->attempts) {
-		give_up(p, why);
-		return;
-	}
-	long backoff = backoff_ms(p->failures);
-	log_warn("%s: %s (attempt %d of %d); retrying %zu records in %ld ms", p->dl.addr->spec, why,
-		 p->failures, p->attempts, window_records(p->w), backoff);
-	backoff_sleep(backoff);
 }
 
 /* How a new record is sent on the connection now. */
@@ -160,72 +106,77 @@ static enum window_kind put_kind(struct pipeline *p)
 	return WINDOW_QUIET;
 }
 
-/* Connect, learn who answers and what it speaks, and make the window speak
- * it too. 0 with p->fd set, or -1 after the failure was dealt with: a
- * server that does not answer "stats" (twemproxy closes the connection) is
- * not asked again, and no attempt is spent. */
-static int connect_server(struct pipeline *p)
+/* conn_ops: learn what the new connection speaks, and make the window
+ * speak it too. A server that closed on "mn" is connected to again at
+ * once, for the text protocol. */
+static enum conn_step reconnected(void *ctx, struct dialer *d, int fd, char *why, size_t whylen)
 {
-	char why[256];
-	int fd = dialer_connect(&p->dl, &p->stats.server, why, sizeof(why));
+	struct pipeline *p = ctx;
 
-	if (fd < 0) {
-		if (fd == DIALER_NO_STATS)
-			drop_connection(p);
-		else
-			conn_failed(p, why);
-		return -1;
-	}
-	switch (dialer_protocol(&p->dl, fd, p->protocol, &p->ask_meta, why, sizeof(why))) {
+	switch (dialer_protocol(d, fd, p->protocol, &p->ask_meta, why, whylen)) {
 	case DIALER_META:
 		p->meta = 1;
 		break;
 	case DIALER_TEXT:
 		p->meta = 0;
 		break;
-	case DIALER_NO_META: /* closed: connect again at once */
-		drop_connection(p);
-		return -1;
+	case DIALER_NO_META:
+		return CONN_AGAIN;
 	default:
-		conn_failed(p, why);
-		return -1;
+		return CONN_FAILED;
 	}
 	enum window_kind kind = !p->meta ? WINDOW_SET : p->loud_left > 0 ? WINDOW_LOUD : WINDOW_QUIET;
 	if (window_recode(p->w, kind) < 0) {
-		close(fd);
-		give_up(p, "out of memory");
-		return -1;
+		snprintf(why, whylen, "out of memory");
+		return CONN_GIVE_UP;
 	}
-	p->fd = fd;
 	window_rewind(p->w);
+	return CONN_GO_ON;
+}
+
+/* conn_ops: what is queued and not sent; before a wait, the open quiet
+ * batch is ended, so that its MN comes. */
+static int unsent(void *ctx, int flush, const char **out, size_t *len)
+{
+	struct pipeline *p = ctx;
+
+	if (flush && window_close_batch(p->w) < 0)
+		return -1;
+	*out = window_unsent(p->w, len);
 	return 0;
 }
 
-/* Match every complete reply line to its records. 0, or -1 when the
- * connection must be dropped (after counting what could be counted). */
-static int parse_replies(struct pipeline *p)
+static void sent(void *ctx, size_t n)
 {
-	const char *line;
-	size_t at = 0, used, len;
-	char why[128];
+	struct pipeline *p = ctx;
 
-	while ((used = mcproto_next_line(p->in + at, p->in_len - at, &line, &len)) > 0) {
-		at += used;
+	window_sent(p->w, n);
+}
+
+/* conn_ops: match every complete reply line to its records. */
+static enum conn_step replies(void *ctx, const char *buf, size_t len, size_t *took, char *why,
+			      size_t whylen)
+{
+	struct pipeline *p = ctx;
+	const char *line;
+	size_t used, n;
+
+	while ((used = mcproto_next_line(buf + *took, len - *took, &line, &n)) > 0) {
+		*took += used;
 		if (window_entries(p->w) == 0) {
-			conn_failed(p, "reply without a request");
-			return -1;
+			snprintf(why, whylen, "reply without a request");
+			return CONN_FAILED;
 		}
-		switch (acks_line(p->w, line, len, &p->acks, p->dl.addr->spec)) {
+		switch (acks_line(p->w, line, n, &p->acks, p->spec)) {
 		case ACK_OK:
-			p->failures = 0;
+			conn_answered(p->conn);
 			break;
 		case ACK_RESYNC:
 			/* The server misread a command: resynchronize on a fresh
 			 * connection. That is no failure of the server's, so no
 			 * attempt is spent. */
-			p->failures = 0;
-			drop_connection(p);
-			return -1;
+			conn_answered(p->conn);
+			return CONN_AGAIN;
 		case ACK_UNKNOWN:
 			/* The records are sent again, each answered, in order:
 			 * a later record of the same key must not be overwritten
@@ -234,158 +185,94 @@ static int parse_replies(struct pipeline *p)
 			 * connection per batch. */
 			log_debug("%s: '%.*s' in a quiet batch names no record: sending %zu records "
 				  "again, each answered",
-				  p->dl.addr->spec, len > 60 ? 60 : (int)len, line,
-				  window_records(p->w));
+				  p->spec, n > 60 ? 60 : (int)n, line, window_records(p->w));
 			p->loud_left = WINDOW_RECORDS;
-			drop_connection(p);
-			return -1;
+			return CONN_AGAIN;
 		case ACK_BUSY:
-			conn_failed(p, "the server is at its connection limit (ERROR Too many open "
-				       "connections)");
-			return -1;
+			snprintf(why, whylen, "the server is at its connection limit (ERROR Too many "
+					      "open connections)");
+			return CONN_FAILED;
 		case ACK_GARBAGE:
-			snprintf(why, sizeof(why), "unexpected reply '%.*s'", len > 40 ? 40 : (int)len,
-				 line);
-			conn_failed(p, why);
-			return -1;
+			snprintf(why, whylen, "unexpected reply '%.*s'", n > 40 ? 40 : (int)n, line);
+			return CONN_FAILED;
 		}
 	}
-	memmove(p->in, p->in + at, p->in_len - at);
-	p->in_len -= at;
-	if (p->in_len == IN_CAP) {
-		conn_failed(p, "reply line too long");
-		return -1;
-	}
-	return 0;
+	return CONN_GO_ON;
 }
 
-/* Count every reply that has already arrived. 0, or -1 when that dropped
- * the connection. */
-static int read_arrived(struct pipeline *p)
+static void dropped(void *ctx)
 {
-	ssize_t r;
+	struct pipeline *p = ctx;
 
-	while ((r = recv(p->fd, p->in + p->in_len, IN_CAP - p->in_len, 0)) > 0) {
-		p->in_len += (size_t)r;
-		if (parse_replies(p) < 0)
-			return -1;
-	}
-	return 0;
+	window_rewind(p->w);
 }
 
-/* One round of I/O: write what the socket takes, read what has come.
- * With BLOCK, first end the open quiet batch, so that its MN comes, and
- * wait (up to the timeout) until one of them can happen. Returns 0 while
- * the connection is usable, -1 after it was dropped. */
-static int pump(struct pipeline *p, int block)
+/* conn_ops: the server is given up: every record not counted fails. */
+static size_t give_up(void *ctx)
 {
-	char why[256];
-	size_t unsent;
-	const char *out;
+	struct pipeline *p = ctx;
+	size_t n = window_records(p->w);
 
-	if (p->fd < 0 && connect_server(p) < 0)
-		return -1;
-	if (block) {
-		if (window_close_batch(p->w) < 0) {
-			drop_connection(p);
-			give_up(p, "out of memory");
-			return -1;
-		}
-		(void)window_unsent(p->w, &unsent);
-		int n = addr_wait(p->fd, POLLIN | (unsent > 0 ? POLLOUT : 0), p->dl.timeout_ms);
-		if (n == 0) {
-			snprintf(why, sizeof(why), "no reply within %d ms", p->dl.timeout_ms);
-			conn_failed(p, why);
-			return -1;
-		}
-	}
-	out = window_unsent(p->w, &unsent);
-	if (unsent > 0) {
-		ssize_t w = send(p->fd, out, unsent, MSG_NOSIGNAL);
-		if (w > 0) {
-			window_sent(p->w, (size_t)w);
-		} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-			snprintf(why, sizeof(why), "send: %s", strerror(errno));
-			/* A server that answered and then closed: what it said still
-			 * counts, or stored records would be sent again. */
-			if (read_arrived(p) == 0)
-				conn_failed(p, why);
-			return -1;
-		}
-	}
-	ssize_t r = recv(p->fd, p->in + p->in_len, IN_CAP - p->in_len, 0);
-	if (r > 0) {
-		p->in_len += (size_t)r;
-		return parse_replies(p);
-	}
-	if (r == 0) {
-		conn_failed(p, "connection closed by server");
-		return -1;
-	}
-	if (errno != EAGAIN && errno != EINTR) {
-		snprintf(why, sizeof(why), "recv: %s", strerror(errno));
-		conn_failed(p, why);
-		return -1;
-	}
-	return 0;
+	p->stats.failed += n;
+	window_clear(p->w);
+	return n;
 }
+
+static size_t waiting(void *ctx)
+{
+	const struct pipeline *p = ctx;
+
+	return window_records(p->w);
+}
+
+static const struct conn_ops pipeline_ops = {
+	.unsent = unsent,
+	.sent = sent,
+	.replies = replies,
+	.reconnected = reconnected,
+	.dropped = dropped,
+	.give_up = give_up,
+	.waiting = waiting,
+};
 
 void pipeline_put(struct pipeline *p, const char *key, size_t keylen, const uint8_t *value,
 		  size_t valuelen)
 {
-	size_t unsent;
+	size_t queued;
 
 	/* Keep what is in flight bounded, whatever the server's speed. */
-	while (!p->down && (window_records(p->w) == WINDOW_RECORDS ||
-			    window_bytes(p->w) >= MAX_OUT_BYTES))
-		pump(p, 1);
-	if (p->down) {
+	while (!conn_down(p->conn) && (window_records(p->w) == WINDOW_RECORDS ||
+				       window_bytes(p->w) >= MAX_OUT_BYTES))
+		conn_pump(p->conn, 1);
+	if (conn_down(p->conn)) {
 		p->stats.failed++;
 		return;
 	}
 	if (window_put(p->w, put_kind(p), key, keylen, value, valuelen) < 0) {
-		log_error("%s: out of memory queueing a record", p->dl.addr->spec);
+		log_error("%s: out of memory queueing a record", p->spec);
 		p->stats.failed++;
 		return;
 	}
-	(void)window_unsent(p->w, &unsent);
-	if (unsent >= SEND_CHUNK)
-		pump(p, 0);
+	(void)window_unsent(p->w, &queued);
+	if (queued >= SEND_CHUNK)
+		conn_pump(p->conn, 0);
 }
 
 void pipeline_flush(struct pipeline *p)
 {
-	while (!p->down && window_entries(p->w) > 0)
-		pump(p, 1);
+	while (!conn_down(p->conn) && window_entries(p->w) > 0)
+		conn_pump(p->conn, 1);
 }
 
 void pipeline_hang_up(struct pipeline *p)
 {
-	drop_connection(p);
+	conn_hang_up(p->conn);
 }
 
 void pipeline_finish(struct pipeline *p)
 {
-	char why[256];
-
 	pipeline_flush(p);
-	log_nth_total(p->dl.addr->spec, "rejected", p->acks.rejected + p->acks.too_large);
-	while (!p->down && p->dl.identify && p->stats.server.have_id) {
-		if (p->fd < 0) {
-			if (connect_server(p) == 0)
-				return;
-			continue;
-		}
-		switch (dialer_probe(&p->dl, p->fd, &p->stats.server, why, sizeof(why))) {
-		case 0:
-			return;
-		case DIALER_NO_STATS:
-			drop_connection(p);
-			return;
-		default:
-			conn_failed(p, why);
-		}
-	}
-	if (p->down && p->stats.server.have_id)
+	log_nth_total(p->spec, "rejected", p->acks.rejected + p->acks.too_large);
+	if (conn_confirm(p->conn))
 		p->stats.unconfirmed = 1;
 }

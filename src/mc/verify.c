@@ -1,15 +1,10 @@
-/* verify.c -- a sample read back over one connection: gets pipelined, the
- * unanswered asked again after a lost connection, a dead server given up. */
-#include <errno.h>
+/* verify.c -- a sample read back over one connection (conn.h): gets
+ * pipelined, the unanswered asked again after a lost connection. */
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "backoff.h"
+#include "conn.h"
 #include "log.h"
 #include "mcproto.h"
 #include "readback.h"
@@ -21,15 +16,10 @@
  * server busy. */
 #define MAX_RECORDS READBACK_MAX
 #define MAX_BYTES   (512 * 1024)
-/* Replies are read this much at a time; readback.c needs only a line's room. */
-#define IN_CAP (64 * 1024)
 
 struct verifier {
-	struct dialer dl; /* the server, its timeout, and whether to ask who it is */
-	int attempts;
-	int fd;       /* -1 while not connected */
-	int down;     /* gave up: every further record fails at once */
-	int failures; /* connection failures since the last answer */
+	struct conn *conn;
+	const char *spec; /* the server, for messages */
 
 	struct readback *rb; /* the records not counted yet */
 	uint64_t counted;    /* answers counted by rb, when last seen */
@@ -37,29 +27,26 @@ struct verifier {
 	struct mcproto_get get; /* the get being written */
 	size_t get_sent;        /* its bytes written; get.len when none is */
 
-	char in[IN_CAP];
-	size_t in_len;
-
-	struct verify_stats stats; /* sampled, failed and server; rb has the rest */
+	struct verify_stats stats; /* sampled and failed; rb and conn have the rest */
 };
+
+static const struct conn_ops verifier_ops;
+static const struct conn_words verifier_words = {"asking again for", "giving up reading back",
+						  "sample"};
 
 struct verifier *verifier_new(const struct server_addr *addr, int timeout_ms, int attempts)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 
-	_Static_assert(IN_CAP >= MCPROTO_LINE_MAX + 2, "in holds any reply line");
 	if (v == NULL)
 		return NULL;
 	v->rb = readback_new(addr->spec);
-	if (v->rb == NULL) {
-		free(v);
+	v->conn = conn_new(addr, timeout_ms, attempts, &verifier_ops, &verifier_words, v);
+	if (v->rb == NULL || v->conn == NULL) {
+		verifier_free(v);
 		return NULL;
 	}
-	v->dl.addr = addr;
-	v->dl.timeout_ms = timeout_ms;
-	v->dl.identify = 1;
-	v->attempts = attempts;
-	v->fd = -1;
+	v->spec = addr->spec;
 	return v;
 }
 
@@ -67,26 +54,24 @@ void verifier_free(struct verifier *v)
 {
 	if (v == NULL)
 		return;
-	if (v->fd >= 0)
-		close(v->fd);
+	conn_free(v->conn);
 	readback_free(v->rb);
 	free(v);
 }
 
 void verifier_set_dial(struct verifier *v, dialer_fn *dial, void *ctx)
 {
-	v->dl.dial = dial;
-	v->dl.ctx = ctx;
+	conn_set_dial(v->conn, dial, ctx);
 }
 
 void verifier_identify(struct verifier *v, int on)
 {
-	v->dl.identify = on;
+	conn_identify(v->conn, on);
 }
 
 void verifier_watch_from(struct verifier *v, const struct server_watch *w)
 {
-	v->stats.server = *w;
+	*conn_watch(v->conn) = *w;
 }
 
 void verifier_get_stats(const struct verifier *v, struct verify_stats *out)
@@ -95,197 +80,125 @@ void verifier_get_stats(const struct verifier *v, struct verify_stats *out)
 
 	readback_get_counts(v->rb, &c);
 	*out = v->stats;
+	out->server = *conn_watch(v->conn);
 	out->equal = c.equal;
 	out->missing = c.missing;
 	out->different = c.different;
 }
 
-/* Close the connection; the next one starts by asking for every record not
- * counted yet. */
-static void drop_connection(struct verifier *v)
+/* conn_ops: the connection is gone; the next one starts by asking for
+ * every record not counted yet. */
+static void dropped(void *ctx)
 {
-	if (v->fd >= 0) {
-		close(v->fd);
-		v->fd = -1;
-	}
-	v->in_len = 0;
+	struct verifier *v = ctx;
+
 	v->get.len = v->get_sent = 0;
 	readback_restart(v->rb);
 }
 
-/* The connection is lost or unusable: drop it, and give up on the server
- * once every attempt is spent: every record not counted yet fails. */
-static void conn_failed(struct verifier *v, const char *why)
+/* conn_ops: the server is given up: every record not counted yet fails. */
+static size_t give_up(void *ctx)
 {
-	drop_connection(v);
-	v->failures++;
-	if (v->failures >= v->attempts) {
-		size_t n = readback_drop(v->rb);
-		log_error("%s: giving up reading back after %d attempts: %s; %zu records in "
-			  "flight and the rest of this server's sample fail",
-			  v->dl.addr->spec, v->attempts, why, n);
-		v->stats.failed += n;
-		v->down = 1;
-		return;
-	}
-	long backoff = backoff_ms(v->failures);
-	log_warn("%s: %s (attempt %d of %d); asking again for %zu records in %ld ms",
-		 v->dl.addr->spec, why, v->failures, v->attempts, readback_waiting(v->rb), backoff);
-	backoff_sleep(backoff);
+	struct verifier *v = ctx;
+	size_t n = readback_drop(v->rb);
+
+	v->stats.failed += n;
+	return n;
 }
 
-/* Connect, and learn who answers (a server that does not answer "stats" is
- * not asked again; no attempt is spent). 0 with v->fd set, or -1 after the
- * failure was dealt with. */
-static int connect_server(struct verifier *v)
+static size_t waiting(void *ctx)
 {
-	char why[256];
-	int fd = dialer_connect(&v->dl, &v->stats.server, why, sizeof(why));
+	const struct verifier *v = ctx;
 
-	if (fd >= 0) {
-		v->fd = fd;
-		return 0;
-	}
-	if (fd == DIALER_FAILED)
-		conn_failed(v, why);
-	return -1;
+	return readback_waiting(v->rb);
 }
 
-/* Count what the replies in in say. 0, or -1 when they were out of step
- * and the connection was dropped (after counting what could be counted). */
-static int take_replies(struct verifier *v)
+/* conn_ops: count what the replies say. */
+static enum conn_step replies(void *ctx, const char *buf, size_t len, size_t *took, char *why,
+			      size_t whylen)
 {
+	struct verifier *v = ctx;
 	struct readback_counts c;
-	char why[256];
-	long took = readback_feed(v->rb, v->in, v->in_len, why, sizeof(why));
+	long n = readback_feed(v->rb, buf, len, why, whylen);
 
 	readback_get_counts(v->rb, &c);
 	if (c.equal + c.missing + c.different != v->counted) {
 		v->counted = c.equal + c.missing + c.different;
-		v->failures = 0; /* the server answers */
+		conn_answered(v->conn);
 	}
-	if (took < 0) {
-		conn_failed(v, why);
-		return -1;
-	}
-	memmove(v->in, v->in + took, v->in_len - (size_t)took);
-	v->in_len -= (size_t)took;
-	return 0;
+	if (n < 0)
+		return CONN_FAILED;
+	*took = (size_t)n;
+	return CONN_GO_ON;
 }
 
-/* Count every reply that has already arrived. 0, or -1 when that dropped
- * the connection. */
-static int read_arrived(struct verifier *v)
+/* conn_ops: the rest of the get being written; when none is, the next one
+ * (only a full one, unless FLUSH). */
+static int unsent(void *ctx, int flush, const char **out, size_t *len)
 {
-	ssize_t r;
+	struct verifier *v = ctx;
 
-	while ((r = recv(v->fd, v->in + v->in_len, IN_CAP - v->in_len, 0)) > 0) {
-		v->in_len += (size_t)r;
-		if (take_replies(v) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* When no get is being written, make the next one: only a full one, unless
- * FLUSH. */
-static void next_get(struct verifier *v, int flush)
-{
-	if (v->get_sent < v->get.len ||
-	    readback_unasked(v->rb) < (flush ? 1 : MCPROTO_GET_KEYS))
-		return;
-	if (readback_next_get(v->rb, &v->get) > 0)
+	if (v->get_sent == v->get.len &&
+	    readback_unasked(v->rb) >= (flush ? 1 : MCPROTO_GET_KEYS) &&
+	    readback_next_get(v->rb, &v->get) > 0)
 		v->get_sent = 0;
-}
-
-/* One round of I/O: write what the socket takes, read what has come. With
- * BLOCK, ask for every record waiting, and first wait (up to the timeout)
- * until one of them can happen. 0 while the connection is usable, -1 after
- * it was dropped. */
-static int pump(struct verifier *v, int block)
-{
-	char why[256];
-
-	if (v->fd < 0 && connect_server(v) < 0)
-		return -1;
-	next_get(v, block);
-	if (block) {
-		short events = POLLIN | (v->get_sent < v->get.len ? POLLOUT : 0);
-		if (addr_wait(v->fd, events, v->dl.timeout_ms) == 0) {
-			snprintf(why, sizeof(why), "no reply within %d ms", v->dl.timeout_ms);
-			conn_failed(v, why);
-			return -1;
-		}
-	}
-	while (v->get_sent < v->get.len) {
-		ssize_t w =
-		    send(v->fd, v->get.cmd + v->get_sent, v->get.len - v->get_sent, MSG_NOSIGNAL);
-		if (w < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (w <= 0) {
-			snprintf(why, sizeof(why), "send: %s", strerror(errno));
-			/* A server that answered and then closed: what it said
-			 * still counts, or it would be asked again. */
-			if (read_arrived(v) == 0)
-				conn_failed(v, why);
-			return -1;
-		}
-		v->get_sent += (size_t)w;
-		next_get(v, block);
-	}
-	ssize_t r = recv(v->fd, v->in + v->in_len, IN_CAP - v->in_len, 0);
-	if (r > 0) {
-		v->in_len += (size_t)r;
-		return take_replies(v);
-	}
-	if (r == 0) {
-		conn_failed(v, "connection closed by server");
-		return -1;
-	}
-	if (errno != EAGAIN && errno != EINTR) {
-		snprintf(why, sizeof(why), "recv: %s", strerror(errno));
-		conn_failed(v, why);
-		return -1;
-	}
+	*out = v->get.cmd + v->get_sent;
+	*len = v->get.len - v->get_sent;
 	return 0;
 }
+
+static void sent(void *ctx, size_t n)
+{
+	struct verifier *v = ctx;
+
+	v->get_sent += n;
+}
+
+static const struct conn_ops verifier_ops = {
+	.unsent = unsent,
+	.sent = sent,
+	.replies = replies,
+	.dropped = dropped,
+	.give_up = give_up,
+	.waiting = waiting,
+};
 
 void verifier_check(struct verifier *v, const char *key, size_t keylen, const uint8_t *value,
 		    size_t valuelen)
 {
 	v->stats.sampled++;
 	if (keylen == 0 || keylen > MCPROTO_KEY_MAX) {
-		log_error("%s: cannot read back a key of %zu bytes", v->dl.addr->spec, keylen);
+		log_error("%s: cannot read back a key of %zu bytes", v->spec, keylen);
 		v->stats.failed++;
 		return;
 	}
 	/* Keep what is in flight bounded, whatever the server's speed; a record
 	 * over the bound goes alone. */
-	while (!v->down && readback_waiting(v->rb) > 0 &&
+	while (!conn_down(v->conn) && readback_waiting(v->rb) > 0 &&
 	       (readback_waiting(v->rb) == MAX_RECORDS ||
 		readback_bytes(v->rb) + keylen + valuelen > MAX_BYTES))
-		pump(v, 1);
-	if (v->down) {
+		conn_pump(v->conn, 1);
+	if (conn_down(v->conn)) {
 		v->stats.failed++;
 		return;
 	}
 	if (readback_add(v->rb, key, keylen, value, valuelen) < 0) {
-		log_error("%s: out of memory queueing a record to read back", v->dl.addr->spec);
+		log_error("%s: out of memory queueing a record to read back", v->spec);
 		v->stats.failed++;
 		return;
 	}
 	if (readback_unasked(v->rb) >= MCPROTO_GET_KEYS)
-		pump(v, 0);
+		conn_pump(v->conn, 0);
 }
 
 void verifier_finish(struct verifier *v)
 {
 	struct readback_counts c;
 
-	while (!v->down && readback_waiting(v->rb) > 0)
-		pump(v, 1);
+	while (!conn_down(v->conn) && readback_waiting(v->rb) > 0)
+		conn_pump(v->conn, 1);
 	readback_get_counts(v->rb, &c);
-	log_nth_total(v->dl.addr->spec, "was missing", c.missing);
+	log_nth_total(v->spec, "was missing", c.missing);
 }
 
 int verify_wilson(uint64_t missing, uint64_t sampled, double *lo, double *hi)

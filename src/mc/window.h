@@ -3,8 +3,8 @@
  * connection speaks, with the meta protocol's "mn" markers between quiet
  * batches. A record keeps its bytes until its reply is counted, so a new
  * connection is sent every record not counted yet, encoded again when it
- * speaks another protocol. No I/O: pipeline.c sends the bytes, acks.c
- * matches the replies to the entries.
+ * speaks another protocol. No I/O: pipeline.c hands the bytes to its
+ * connection (conn.h), acks.c matches the replies to the entries.
  *
  * Each entry has a slot, its place in a ring of WINDOW_SLOTS; an ms
  * command carries its slot as the opaque token, so a reply names it. */

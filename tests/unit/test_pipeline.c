@@ -19,7 +19,7 @@
 #include "mc/pipeline.h"
 #include "mc/window.h"
 
-/* More than pipeline.c's MAX_IN_FLIGHT (1024), so puts wait for replies. */
+/* More than WINDOW_RECORDS (1024) in flight, so puts wait for replies. */
 #define MANY	  3000
 #define MAX_CONN  8
 #define VALUE_MAX 64
@@ -593,7 +593,7 @@ static void dead_server(void **state)
 	assert_counts(p, 0, 0, 12);
 }
 
-/* Past MAX_IN_FLIGHT the puts themselves dial, and fail. */
+/* Past WINDOW_RECORDS in flight the puts themselves dial, and fail. */
 static void dead_server_while_putting(void **state)
 {
 	struct fixture *f = *state;
