@@ -30,16 +30,10 @@ static void stored(struct window *w, size_t n, struct ack_counts *c)
 	c->stored += n;
 }
 
-/* The reply to a text set, the oldest entry. */
-static enum ack text_reply(struct window *w, const char *line, size_t len, int sent,
-			   struct ack_counts *c, const char *spec)
+/* What the answer R to the oldest entry, a record sent, does to it. */
+static enum ack settle_oldest(struct window *w, enum mcproto_reply r, const char *line,
+			      size_t len, struct ack_counts *c, const char *spec)
 {
-	enum mcproto_reply r = mcproto_classify(line, len);
-
-	if (r == MCPROTO_BUSY)
-		return ACK_BUSY;
-	if (!sent)
-		return ACK_GARBAGE;
 	switch (r) {
 	case MCPROTO_STORED:
 		stored(w, 1, c);
@@ -53,35 +47,24 @@ static enum ack text_reply(struct window *w, const char *line, size_t len, int s
 	case MCPROTO_RESYNC:
 		reject(w, line, len, c, &c->rejected, spec);
 		return ACK_RESYNC;
+	case MCPROTO_BUSY:
+		return ACK_BUSY;
 	default:
 		return ACK_GARBAGE;
 	}
 }
 
-/* The reply to a loud ms, the oldest entry, in slot SLOT. */
-static enum ack loud_reply(struct window *w, enum mcproto_meta r, long opaque, size_t slot,
-			   const char *line, size_t len, struct ack_counts *c, const char *spec)
-{
-	if (opaque >= 0 && (size_t)opaque != slot)
-		return ACK_GARBAGE;
-	switch (r) {
-	case MCPROTO_META_STORED:
-		stored(w, 1, c);
-		return ACK_OK;
-	case MCPROTO_META_REJECTED:
-	case MCPROTO_META_FAILED:
-		reject(w, line, len, c, &c->rejected, spec);
-		return ACK_OK;
-	case MCPROTO_META_TOO_LARGE:
-		reject(w, line, len, c, &c->too_large, spec);
-		return ACK_OK;
-	case MCPROTO_META_RESYNC:
-		reject(w, line, len, c, &c->rejected, spec);
-		return ACK_RESYNC;
-	default:
-		return ACK_GARBAGE;
-	}
-}
+/* A loud ms is answered as a text set is: its reply, in those terms. */
+static const enum mcproto_reply loud_as_text[] = {
+	[MCPROTO_META_STORED] = MCPROTO_STORED,
+	[MCPROTO_META_REJECTED] = MCPROTO_REJECTED,
+	[MCPROTO_META_FAILED] = MCPROTO_REJECTED,
+	[MCPROTO_META_TOO_LARGE] = MCPROTO_TOO_LARGE,
+	[MCPROTO_META_RESYNC] = MCPROTO_RESYNC,
+	[MCPROTO_META_NOOP] = MCPROTO_GARBAGE,
+	[MCPROTO_META_BUSY] = MCPROTO_BUSY,
+	[MCPROTO_META_GARBAGE] = MCPROTO_GARBAGE,
+};
 
 /* A reply while the oldest entry is a quiet record or a mark. */
 static enum ack quiet_reply(struct window *w, enum mcproto_meta r, long opaque,
@@ -123,12 +106,19 @@ enum ack acks_line(struct window *w, const char *line, size_t len, struct ack_co
 	enum window_kind kind = window_head(w, &slot, &sent);
 	long opaque;
 
-	if (kind == WINDOW_SET)
-		return text_reply(w, line, len, sent, c, spec);
+	if (kind == WINDOW_SET) {
+		enum mcproto_reply r = mcproto_classify(line, len);
+		/* A busy server says so before it reads a command. */
+		return sent || r == MCPROTO_BUSY ? settle_oldest(w, r, line, len, c, spec)
+						 : ACK_GARBAGE;
+	}
 	enum mcproto_meta r = mcproto_classify_meta(line, len, &opaque);
 	if (r == MCPROTO_META_BUSY)
 		return ACK_BUSY;
-	if (kind == WINDOW_LOUD)
-		return sent ? loud_reply(w, r, opaque, slot, line, len, c, spec) : ACK_GARBAGE;
+	if (kind == WINDOW_LOUD) {
+		if (!sent || (opaque >= 0 && (size_t)opaque != slot))
+			return ACK_GARBAGE;
+		return settle_oldest(w, loud_as_text[r], line, len, c, spec);
+	}
 	return quiet_reply(w, r, opaque, line, len, c, spec);
 }
