@@ -130,7 +130,7 @@ demo: deps
 # Speed against the serial version, on generated data; see README.md.
 bench: deps
 	@$(MAKE) --no-print-directory all
-	$(PYTHON) scripts/bench.py --binary ./$(BIN) $(BENCH_ARGS)
+	$(PYTHON) scripts/bench --binary ./$(BIN) $(BENCH_ARGS)
 
 # bash-completion 2 looks for completions/memc_load under each of
 # XDG_DATA_DIRS (/usr/local/share:/usr/share), on the first Tab after memc_load.

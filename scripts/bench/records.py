@@ -1,0 +1,28 @@
+"""records.py -- what the line rules (tests/e2e/model.py) make of one line:
+the record it stores and the key it is stored under. Pure, no I/O."""
+
+import re
+
+import model  # noqa: E402  tests/e2e/model.py, on sys.path through bench.common
+
+# A line this matches is a stored record under the line rules (model.py):
+# five fields, a known type, a printable ASCII dev_id, a key of at most 250
+# bytes, no CR. Lines it does not match go through record_of().
+PLAIN_RECORD = re.compile(rb"(idfa|gaid|adid|dvid)\t([\x21-\x7e]{1,245})"
+                          rb"\t[^\t\r]*\t[^\t\r]*\t[^\t\r]*")
+
+
+def record_of(line):
+    """The model.Record line (without its newline) stores, or None."""
+    m = model.FileModel()
+    model.add_line(m, line)
+    return m.records[0] if m.records else None
+
+
+def record_key(line):
+    """The key line (without its newline) is stored under, or None."""
+    m = PLAIN_RECORD.fullmatch(line) if len(line) <= model.MAX_LINE else None
+    if m:
+        return line[:m.end(2)].replace(b"\t", b":", 1)
+    r = record_of(line)
+    return r.key if r else None
