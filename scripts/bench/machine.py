@@ -36,8 +36,12 @@ def version_of(binary, env_extra):
         return "(%s)" % e
 
 
-def source_state():
-    """'source: commit HASH', noting uncommitted changes to what is built."""
+def source_state(binary):
+    """'source: commit HASH', noting uncommitted changes to what is built; a
+    binary from elsewhere is named instead: this checkout says nothing of it."""
+    built = os.path.join(REPO, "memc_load")
+    if not (os.path.exists(built) and os.path.samefile(binary, built)):
+        return "source: %s, not this checkout's build" % os.path.abspath(binary)
     try:
         head = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()

@@ -67,7 +67,7 @@ def snapshot(ctx):
     ctx.binary = os.path.join(ctx.private, "memc_load")
     shutil.copy2(ctx.args.binary, ctx.binary)
     ctx.shown_binary = ctx.args.binary
-    ctx.source = machine.source_state()
+    ctx.source = machine.source_state(ctx.args.binary)
     ctx.proto_dir = os.path.join(ctx.private, "proto")
     os.makedirs(ctx.proto_dir)
     subprocess.run(["protoc", "--proto_path=" + os.path.join(REPO, "proto"),
