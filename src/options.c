@@ -87,6 +87,8 @@ static const char *const value_names[] = {
 	[VALUE_NONE] = "none",	   [VALUE_FILE] = "file",	  [VALUE_GLOB] = "glob",
 	[VALUE_NUMBER] = "number", [VALUE_SERVERS] = "servers", [VALUE_WORD] = "word",
 };
+_Static_assert(sizeof(value_names) / sizeof(value_names[0]) == VALUE_WORD + 1,
+	       "a name for each enum option_value, which scripts/completion.sh knows too");
 
 static int getopt_val(enum option_id id)
 {

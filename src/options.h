@@ -52,8 +52,8 @@ enum option_value {
 };
 
 struct option_spec {
-	const char *name;    /* the long name, without "--" */
-	char letter;         /* the short option, or 0 */
+	const char *name; /* the long name, without "--" */
+	char letter;	  /* the short option, or 0 */
 	enum option_value value;
 	const char *metavar; /* the value's name in --help; NULL with VALUE_NONE */
 	const char *words;   /* the values completion offers, blank-separated, or NULL */

@@ -71,8 +71,9 @@ static void getopt_arrays(void **state)
 	assert_string_equal(shortopts, ":p:w:a:tl:qvhV");
 	for (int id = 0; id < OPTION_COUNT; id++) {
 		assert_string_equal(longopts[id].name, option_table[id].name);
-		assert_int_equal(longopts[id].has_arg,
-				 option_table[id].value == VALUE_NONE ? no_argument : required_argument);
+		assert_int_equal(longopts[id].has_arg, option_table[id].value == VALUE_NONE
+							   ? no_argument
+							   : required_argument);
 		assert_null(longopts[id].flag);
 		assert_int_equal(options_id_of(longopts[id].val), id);
 	}
@@ -103,15 +104,19 @@ static void help_layout(void **state)
 		else
 			snprintf(column, sizeof(column), "      --%s", o->name);
 		if (o->metavar)
-			snprintf(column + strlen(column), sizeof(column) - strlen(column), " %s", o->metavar);
+			snprintf(column + strlen(column), sizeof(column) - strlen(column), " %s",
+				 o->metavar);
 		snprintf(lines, sizeof(lines), "%s", o->help);
 		if (strlen(column) > 24)
 			n += (size_t)snprintf(expected + n, sizeof(expected) - n, "%s\n", column);
 		else
 			n += (size_t)snprintf(expected + n, sizeof(expected) - n, "%-26s", column);
-		for (char *save, *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			n += (size_t)snprintf(expected + n, sizeof(expected) - n, "%s%s\n",
-					      n > 0 && expected[n - 1] != '\n' ? "" : "                          ", l);
+		for (char *save, *l = strtok_r(lines, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			n += (size_t)snprintf(
+			    expected + n, sizeof(expected) - n, "%s%s\n",
+			    n > 0 && expected[n - 1] != '\n' ? "" : "                          ",
+			    l);
 			assert_true(n < sizeof(expected));
 		}
 	}
@@ -155,7 +160,8 @@ static void words_parse(void **state)
 		if (o->words == NULL)
 			continue;
 		snprintf(words, sizeof(words), "%s", o->words);
-		for (char *save, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		for (char *save, *w = strtok_r(words, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save)) {
 			char name[64];
 			char *argv[] = {(char *)"memc_load", name, w, NULL};
 
@@ -165,7 +171,8 @@ static void words_parse(void **state)
 				seen[cfg.protocol]++;
 		}
 	}
-	assert_true(seen[PROTOCOL_AUTO] == 1 && seen[PROTOCOL_META] == 1 && seen[PROTOCOL_TEXT] == 1);
+	assert_true(seen[PROTOCOL_AUTO] == 1 && seen[PROTOCOL_META] == 1 &&
+		    seen[PROTOCOL_TEXT] == 1);
 }
 
 /* A servers option's word is its default. */
@@ -184,13 +191,13 @@ static void server_words_are_defaults(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(names_and_letters_are_unique),
-		cmocka_unit_test(values_are_described),
-		cmocka_unit_test(getopt_arrays),
-		cmocka_unit_test(help_layout),
-		cmocka_unit_test(list_options),
-		cmocka_unit_test(words_parse),
-		cmocka_unit_test(server_words_are_defaults),
+	    cmocka_unit_test(names_and_letters_are_unique),
+	    cmocka_unit_test(values_are_described),
+	    cmocka_unit_test(getopt_arrays),
+	    cmocka_unit_test(help_layout),
+	    cmocka_unit_test(list_options),
+	    cmocka_unit_test(words_parse),
+	    cmocka_unit_test(server_words_are_defaults),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
