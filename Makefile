@@ -14,6 +14,8 @@ BUILD     ?= build
 BIN       ?= memc_load
 GEN        = $(BUILD)/gen
 OBJ        = $(BUILD)/obj
+# Made from completion/memc_load.in, never committed.
+COMPLETION = $(BUILD)/completion/memc_load
 
 CFLAGS    ?= -O2 -g
 WARNINGS   = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -46,10 +48,18 @@ SAN_FLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 .PHONY: all deps test check unit e2e asan-check demo bench install uninstall clean
 
-all: $(BIN)
+all: $(BIN) $(COMPLETION)
 
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+# The bash completion: its template with the options of the table in
+# src/options.c, which the binary just built prints (--list-options). So
+# the build runs what it built: no cross-compiling.
+$(COMPLETION): completion/memc_load.in scripts/completion.sh $(BIN)
+	@mkdir -p $(dir $@)
+	scripts/completion.sh $(abspath $(BIN)) completion/memc_load.in >$@.tmp
+	mv $@.tmp $@
 
 # protoc-c output is generated here, never committed. One run writes both
 # files: a grouped target (&:), so make -j never runs protoc-c twice at once.
@@ -114,8 +124,8 @@ unit: $(UNIT_BINS)
 	for t in $(SIMD_NONE_TESTS); do echo "== MEMC_LOAD_SIMD=none $(BUILD)/tests/$$t"; \
 		MEMC_LOAD_SIMD=none $(BUILD)/tests/$$t || failed=1; done; exit $$failed
 
-e2e: $(BIN)
-	MEMC_LOAD=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+e2e: $(BIN) $(COMPLETION)
+	MEMC_LOAD=$(abspath $(BIN)) MEMC_LOAD_COMPLETION=$(abspath $(COMPLETION)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 # The same suite against an AddressSanitizer + UndefinedBehaviorSanitizer build.
 asan-check:
@@ -136,11 +146,11 @@ bench: deps
 # XDG_DATA_DIRS (/usr/local/share:/usr/share), on the first Tab after memc_load.
 COMPLETIONSDIR = $(PREFIX)/share/bash-completion/completions
 
-install: $(BIN)
+install: $(BIN) $(COMPLETION)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(COMPLETIONSDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/memc_load
 	install -m 644 man/memc_load.1 $(DESTDIR)$(PREFIX)/share/man/man1/memc_load.1
-	install -m 644 completion/memc_load $(DESTDIR)$(COMPLETIONSDIR)/memc_load
+	install -m 644 $(COMPLETION) $(DESTDIR)$(COMPLETIONSDIR)/memc_load
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/memc_load $(DESTDIR)$(PREFIX)/share/man/man1/memc_load.1 \

@@ -1,4 +1,5 @@
-/* cli.c -- getopt_long over the original memc_load.py's option names. */
+/* cli.c -- the command line to struct config: getopt_long over options.h's table,
+ * whose names are the original memc_load.py's. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -9,62 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-enum long_only {
-	OPT_TIMEOUT = 256,
-	OPT_IDFA,
-	OPT_GAID,
-	OPT_ADID,
-	OPT_DVID,
-	OPT_MAX_ERROR_RATE,
-	OPT_DRY,
-	OPT_SERIAL,
-	OPT_NO_PROGRESS,
-	OPT_STATS_JSON,
-	OPT_LOCK,
-	OPT_LOCK_WAIT,
-	OPT_NO_LOCK,
-	OPT_VERIFY,
-	OPT_PROTOCOL,
-	OPT_METRICS,
-	OPT_SYSLOG,
-	OPT_SETTLE,
-	OPT_HOLD_BAD,
-};
-
-static const struct option long_options[] = {
-	{"pattern", required_argument, NULL, 'p'},
-	{"workers", required_argument, NULL, 'w'},
-	{"attempts", required_argument, NULL, 'a'},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"idfa", required_argument, NULL, OPT_IDFA},
-	{"gaid", required_argument, NULL, OPT_GAID},
-	{"adid", required_argument, NULL, OPT_ADID},
-	{"dvid", required_argument, NULL, OPT_DVID},
-	{"max-error-rate", required_argument, NULL, OPT_MAX_ERROR_RATE},
-	{"dry", no_argument, NULL, OPT_DRY},
-	{"test", no_argument, NULL, 't'},
-	{"log", required_argument, NULL, 'l'},
-	{"serial", no_argument, NULL, OPT_SERIAL},
-	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
-	{"metrics", required_argument, NULL, OPT_METRICS},
-	{"syslog", no_argument, NULL, OPT_SYSLOG},
-	{"lock", required_argument, NULL, OPT_LOCK},
-	{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
-	{"no-lock", no_argument, NULL, OPT_NO_LOCK},
-	{"verify", required_argument, NULL, OPT_VERIFY},
-	{"protocol", required_argument, NULL, OPT_PROTOCOL},
-	{"settle", required_argument, NULL, OPT_SETTLE},
-	{"hold-bad", no_argument, NULL, OPT_HOLD_BAD},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
-};
-
-static const char short_options[] = ":p:w:a:tl:qvhV";
+#include "options.h"
 
 static const char *const default_servers[DEV_TYPES] = {
 	DEFAULT_IDFA_SERVER, DEFAULT_GAID_SERVER, DEFAULT_ADID_SERVER, DEFAULT_DVID_SERVER,
@@ -88,49 +34,10 @@ void cli_help(FILE *out)
 {
 	fputs("usage: memc_load [options] [FILE...]\n"
 	      "Load gzipped installed-apps logs into memcached, one worker process per file.\n"
-	      "\n"
-	      "  -p, --pattern GLOB      input files when no FILE is given\n"
-	      "                          (default " DEFAULT_PATTERN ")\n"
-	      "  -w, --workers N         most worker processes at once (default: online CPUs)\n"
-	      "  -a, --attempts N        delivery attempts per record (default " CONFIG_STR(DEFAULT_ATTEMPTS) ")\n"
-	      "      --timeout MS        memcached connect and I/O timeout (default " CONFIG_STR(DEFAULT_TIMEOUT_MS) ")\n"
-	      "      --idfa SERVERS      server(s) for idfa records (default " DEFAULT_IDFA_SERVER ")\n"
-	      "      --gaid SERVERS      server(s) for gaid records (default " DEFAULT_GAID_SERVER ")\n"
-	      "      --adid SERVERS      server(s) for adid records (default " DEFAULT_ADID_SERVER ")\n"
-	      "      --dvid SERVERS      server(s) for dvid records (default " DEFAULT_DVID_SERVER ")\n"
-	      "                          SERVERS: HOST:PORT, [IPv6]:PORT or /socket/path, or a\n"
-	      "                          comma-separated list of them: a ketama pool\n"
-	      "      --max-error-rate R  highest acceptable error rate per file (default " CONFIG_STR(DEFAULT_MAX_ERROR_RATE) ")\n"
-	      "      --verify FRACTION   read back this share of each file's records, chosen at\n"
-	      "                          random, and compare (default " CONFIG_STR(DEFAULT_VERIFY) "; 0: none)\n"
-	      "      --protocol P        how the sets speak to memcached: auto (meta when the\n"
-	      "                          server speaks it, else text), meta or text\n"
-	      "                          (default " DEFAULT_PROTOCOL_NAME "; --serial always speaks text)\n"
-	      "      --settle SECONDS    a bad file unchanged this long is set aside as\n"
-	      "                          .NAME.bad, an empty one loaded as an empty log\n"
-	      "                          (default " CONFIG_STR(DEFAULT_SETTLE) ")\n"
-	      "      --hold-bad          a bad or empty file fails and holds back every later\n"
-	      "                          file, for a person to look at\n"
-	      "      --dry               parse and pack only: connect to nothing, rename nothing\n"
-	      "  -t, --test              run the protobuf round-trip self test and exit\n"
-	      "  -l, --log FILE          append log lines to FILE instead of stderr\n"
-	      "      --syslog            log to syslog (daemon facility) instead of stderr;\n"
-	      "                          to both when stderr is a terminal\n"
-	      "      --stats-json FILE   write each file's counts and the totals to FILE as JSON\n"
-	      "      --metrics FILE      write the run's figures to FILE for Prometheus\n"
-	      "                          (node_exporter's textfile collector)\n"
-	      "      --lock FILE         lock FILE for the whole run: one run at a time\n"
-	      "                          (default DIR/" DEFAULT_LOCK_NAME " if all inputs are in DIR)\n"
-	      "      --lock-wait SECONDS\n"
-	      "                          wait up to SECONDS for another run's lock (default 0)\n"
-	      "      --no-lock           take no lock: runs over the same files may overlap\n"
-	      "      --serial            the serial reference algorithm (benchmark baseline)\n"
-	      "      --no-progress       no status line on a terminal\n"
-	      "  -q, --quiet             log warnings and errors only (and no status line)\n"
-	      "  -v, --verbose           log debug messages too\n"
-	      "  -h, --help              show this help and exit\n"
-	      "  -V, --version           show the version and library versions and exit\n"
-	      "\n"
+	      "\n",
+	      out);
+	options_help(out);
+	fputs("\n"
 	      "Exit status: 0 every file loaded and renamed, or nothing to load; 1 a file\n"
 	      "failed, was held back or set aside, or had a high error rate; 2 usage error;\n"
 	      "75 another run holds the lock. See memc_load(1).\n",
@@ -208,38 +115,30 @@ static void set_defaults(struct config *cfg)
 		addr_parse_pool(default_servers[t], &cfg->servers[t], NULL, 0);
 }
 
-/* The long name of option OPT, for messages. */
-static const char *option_name(int opt)
-{
-	for (const struct option *o = long_options; o->name; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
-}
-
-/* The long option named at the start of ARG ("--name" or "--name=value"). */
-static const struct option *long_option_in(const char *arg)
-{
-	size_t len = strcspn(arg + 2, "=");
-
-	for (const struct option *o = long_options; o->name; o++)
-		if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0)
-			return o;
-	return NULL;
-}
-
 /* Explain what getopt_long rejected. ARG is the last word it consumed, OPT
- * its optopt: 0 for an unknown long option, else the option's value. */
+ * its optopt: 0 for an unknown long option, the option's value for one
+ * given a value it does not take (perhaps abbreviated), else the unknown
+ * character. */
 static void bad_option(const char *arg, int opt, char *err, size_t errlen)
 {
-	const struct option *o = strncmp(arg, "--", 2) == 0 ? long_option_in(arg) : NULL;
+	int id = options_id_of(opt);
 
-	if (o != NULL && o->val == opt && strchr(arg, '=') != NULL)
-		snprintf(err, errlen, "option '--%s' takes no value", o->name);
+	if (id >= 0 && strncmp(arg, "--", 2) == 0)
+		snprintf(err, errlen, "option '--%s' takes no value", option_table[id].name);
 	else if (opt == 0 && strncmp(arg, "--", 2) == 0)
 		snprintf(err, errlen, "unknown option '%s'", arg);
 	else
 		snprintf(err, errlen, "unknown option '-%c'", opt);
+}
+
+/* A missing value. A long-only option's optopt is not a character: it is
+ * named as it was typed. */
+static void missing_value(const char *arg, int opt, char *err, size_t errlen)
+{
+	if (strncmp(arg, "--", 2) == 0)
+		snprintf(err, errlen, "option '%s' needs a value", arg);
+	else
+		snprintf(err, errlen, "option '-%c' needs a value", opt);
 }
 
 /* Number the distinct servers of CFG's pools (config.h's server table). */
@@ -262,131 +161,162 @@ static void index_servers(struct config *cfg)
 		}
 }
 
-enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+/* Option ID's value ARG into CFG: 0, or -1 with ERR filled. */
+static int set_value(struct config *cfg, enum option_id id, char *arg, char *err, size_t errlen)
 {
-	enum cli_action action = CLI_RUN;
-	int opt;
+	int bad = 0;
 
-	set_defaults(cfg);
-	optind = 0; /* GNU: start afresh, so the parser can run more than once */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		int bad = 0;
-
-		switch (opt) {
-		case 'p':
-			cfg->pattern = optarg;
-			bad = *optarg == '\0';
-			break;
-		case 'w':
-			bad = parse_int(optarg, 1, 4096, &cfg->workers);
-			break;
-		case 'a':
-			bad = parse_int(optarg, 1, 100, &cfg->attempts);
-			break;
-		case OPT_TIMEOUT:
-			bad = parse_int(optarg, 1, 3600000, &cfg->timeout_ms);
-			break;
-		case OPT_IDFA:
-		case OPT_GAID:
-		case OPT_ADID:
-		case OPT_DVID:
-			if (addr_parse_pool(optarg, &cfg->servers[opt - OPT_IDFA], err, errlen) < 0)
-				return CLI_ERROR;
-			break;
-		case OPT_MAX_ERROR_RATE:
-			bad = parse_fraction(optarg, &cfg->max_error_rate);
-			break;
-		case OPT_VERIFY:
-			bad = parse_fraction(optarg, &cfg->verify);
-			break;
-		case OPT_PROTOCOL:
-			bad = parse_protocol(optarg, &cfg->protocol);
-			break;
-		case OPT_SETTLE:
-			bad = parse_int(optarg, 0, MAX_SETTLE, &cfg->settle);
-			break;
-		case OPT_HOLD_BAD:
-			cfg->hold_bad = 1;
-			break;
-		case OPT_DRY:
-			cfg->dry = 1;
-			break;
-		case 't':
-			cfg->self_test = 1;
-			break;
-		case 'l':
-			cfg->log_path = optarg;
-			break;
-		case OPT_SERIAL:
-			cfg->serial = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			cfg->no_progress = 1;
-			break;
-		case OPT_STATS_JSON:
-			cfg->stats_json = optarg;
-			break;
-		case OPT_METRICS:
-			cfg->metrics = optarg;
-			break;
-		case OPT_SYSLOG:
-			cfg->syslog = 1;
-			break;
-		/* --lock and --no-lock: the last one given wins. */
-		case OPT_LOCK:
-			cfg->lock_path = optarg;
-			cfg->no_lock = 0;
-			break;
-		case OPT_NO_LOCK:
-			cfg->lock_path = NULL;
-			cfg->no_lock = 1;
-			break;
-		case OPT_LOCK_WAIT:
-			bad = parse_int(optarg, 0, MAX_LOCK_WAIT, &cfg->lock_wait);
-			break;
-		case 'q':
-			cfg->verbosity = -1;
-			break;
-		case 'v':
-			cfg->verbosity = 1;
-			break;
-		case 'h':
-			action = CLI_HELP;
-			break;
-		case 'V':
-			if (action != CLI_HELP)
-				action = CLI_VERSION;
-			break;
-		case ':':
-			/* A long-only option's optopt is its value (256 and up),
-			 * not a character: name it as it was typed. */
-			if (strncmp(argv[optind - 1], "--", 2) == 0)
-				snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			else
-				snprintf(err, errlen, "option '-%c' needs a value", optopt);
-			return CLI_ERROR;
-		default:
-			bad_option(argv[optind - 1], optopt, err, errlen);
-			return CLI_ERROR;
-		}
-		if (bad) {
-			snprintf(err, errlen, "invalid value '%s' for --%s", optarg, option_name(opt));
-			return CLI_ERROR;
-		}
+	switch (id) {
+	case OPT_PATTERN:
+		cfg->pattern = arg;
+		bad = *arg == '\0';
+		break;
+	case OPT_WORKERS:
+		bad = parse_int(arg, 1, 4096, &cfg->workers);
+		break;
+	case OPT_ATTEMPTS:
+		bad = parse_int(arg, 1, 100, &cfg->attempts);
+		break;
+	case OPT_TIMEOUT:
+		bad = parse_int(arg, 1, 3600000, &cfg->timeout_ms);
+		break;
+	case OPT_IDFA:
+	case OPT_GAID:
+	case OPT_ADID:
+	case OPT_DVID:
+		return addr_parse_pool(arg, &cfg->servers[id - OPT_IDFA], err, errlen) < 0 ? -1 : 0;
+	case OPT_MAX_ERROR_RATE:
+		bad = parse_fraction(arg, &cfg->max_error_rate);
+		break;
+	case OPT_VERIFY:
+		bad = parse_fraction(arg, &cfg->verify);
+		break;
+	case OPT_PROTOCOL:
+		bad = parse_protocol(arg, &cfg->protocol);
+		break;
+	case OPT_SETTLE:
+		bad = parse_int(arg, 0, MAX_SETTLE, &cfg->settle);
+		break;
+	case OPT_LOG:
+		cfg->log_path = arg;
+		break;
+	case OPT_STATS_JSON:
+		cfg->stats_json = arg;
+		break;
+	case OPT_METRICS:
+		cfg->metrics = arg;
+		break;
+	/* --lock and --no-lock: the last one given wins. */
+	case OPT_LOCK:
+		cfg->lock_path = arg;
+		cfg->no_lock = 0;
+		break;
+	case OPT_LOCK_WAIT:
+		bad = parse_int(arg, 0, MAX_LOCK_WAIT, &cfg->lock_wait);
+		break;
+	default: /* the flags: set_flag's */
+		break;
 	}
+	if (bad) {
+		snprintf(err, errlen, "invalid value '%s' for --%s", arg, option_table[id].name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Option ID, one that takes no value, into CFG or ACTION. */
+static void set_flag(struct config *cfg, enum option_id id, enum cli_action *action)
+{
+	switch (id) {
+	case OPT_HOLD_BAD:
+		cfg->hold_bad = 1;
+		break;
+	case OPT_DRY:
+		cfg->dry = 1;
+		break;
+	case OPT_TEST:
+		cfg->self_test = 1;
+		break;
+	case OPT_SYSLOG:
+		cfg->syslog = 1;
+		break;
+	case OPT_NO_LOCK:
+		cfg->lock_path = NULL;
+		cfg->no_lock = 1;
+		break;
+	case OPT_SERIAL:
+		cfg->serial = 1;
+		break;
+	case OPT_NO_PROGRESS:
+		cfg->no_progress = 1;
+		break;
+	case OPT_QUIET:
+		cfg->verbosity = -1;
+		break;
+	case OPT_VERBOSE:
+		cfg->verbosity = 1;
+		break;
+	/* --help outranks --version and --list-options, given before or after. */
+	case OPT_HELP:
+		*action = CLI_HELP;
+		break;
+	case OPT_VERSION:
+	case OPT_LIST_OPTIONS:
+		if (*action != CLI_HELP)
+			*action = id == OPT_VERSION ? CLI_VERSION : CLI_LIST_OPTIONS;
+		break;
+	default: /* the options with a value: set_value's */
+		break;
+	}
+}
+
+/* The combinations of options that make no sense. */
+static int check_exclusive(const struct config *cfg, char *err, size_t errlen)
+{
 	/* libmemcached, which --serial uses to set, has no meta protocol. */
 	if (cfg->serial && cfg->protocol == PROTOCOL_META) {
 		snprintf(err, errlen, "--protocol meta does not apply to --serial, which speaks "
 				      "libmemcached's text protocol");
-		return CLI_ERROR;
+		return -1;
 	}
 	/* One destination for the log: both would need a rule for which
 	 * gets what, and a log file beside syslog is what syslog is for. */
 	if (cfg->syslog && cfg->log_path != NULL) {
 		snprintf(err, errlen, "--syslog and --log are exclusive: give one");
-		return CLI_ERROR;
+		return -1;
 	}
+	return 0;
+}
+
+enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+{
+	struct option longopts[OPTION_COUNT + 1];
+	char shortopts[OPTIONS_SHORT_MAX];
+	enum cli_action action = CLI_RUN;
+	int val;
+
+	set_defaults(cfg);
+	options_getopt(longopts, shortopts);
+	optind = 0; /* GNU: start afresh, so the parser can run more than once */
+	opterr = 0;
+	while ((val = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int id = options_id_of(val);
+
+		if (val == ':') {
+			missing_value(argv[optind - 1], optopt, err, errlen);
+			return CLI_ERROR;
+		}
+		if (id < 0) {
+			bad_option(argv[optind - 1], optopt, err, errlen);
+			return CLI_ERROR;
+		}
+		if (option_table[id].value == VALUE_NONE)
+			set_flag(cfg, id, &action);
+		else if (set_value(cfg, id, optarg, err, errlen) < 0)
+			return CLI_ERROR;
+	}
+	if (check_exclusive(cfg, err, errlen) < 0)
+		return CLI_ERROR;
 	index_servers(cfg);
 	cfg->files = argv + optind;
 	cfg->nfiles = argc - optind;

@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_LIST_OPTIONS, CLI_ERROR };
 
 /* Fill CFG from ARGV. On CLI_ERROR, ERR holds a one-line reason. */
 enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);

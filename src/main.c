@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "options.h"
 #include "progress.h"
 #include "runreport.h"
 #include "statsjson.h"
@@ -237,6 +238,9 @@ int main(int argc, char **argv)
 		return 0;
 	case CLI_VERSION:
 		print_version();
+		return 0;
+	case CLI_LIST_OPTIONS:
+		options_list(stdout);
 		return 0;
 	case CLI_RUN:
 		break;

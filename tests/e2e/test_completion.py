@@ -1,7 +1,8 @@
-"""completion/memc_load: what bash offers after `memc_load`, with
+"""The bash completion (build/completion/memc_load, which the Makefile makes
+from completion/memc_load.in): what bash offers after `memc_load`, with
 bash-completion loaded and in a plain bash; that it knows exactly the options
-of `memc_load --help`; and that `make install` puts it, the binary and the
-man page where they belong."""
+of the binary's table (`memc_load --list-options`, and --help); and that
+`make install` puts it, the binary and the man page where they belong."""
 
 import os
 import pty
@@ -17,7 +18,9 @@ import pytest
 
 from helpers import MEMC_LOAD, ROOT
 
-SCRIPT = os.path.join(ROOT, "completion", "memc_load")
+# `make e2e` names the one made for the binary under test.
+SCRIPT = os.environ.get("MEMC_LOAD_COMPLETION") or os.path.join(ROOT, "build", "completion", "memc_load")
+TEMPLATE = os.path.join(ROOT, "completion", "memc_load.in")
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 
 # Calls _memc_load as bash would on a Tab: "$@" is COMP_WORDS, the cursor is
@@ -236,6 +239,84 @@ def test_option_without_value_given_one(logs, lib):
 
 # ---- the script against the binary ----
 
+def listed_options():
+    """{option: (its letter or None, its value's name or None, kind, words)},
+    from `memc_load --list-options`: src/options.c's table."""
+    out = subprocess.run([MEMC_LOAD, "--list-options"], capture_output=True, text=True, check=True).stdout
+    entries = {}
+    for line in out.splitlines():
+        name, letter, metavar, kind, words = line.split("\t")
+        entries[name] = (letter or None, metavar or None, kind, words.split())
+    return entries
+
+
+def test_script_is_made_from_the_binary():
+    # Not a stale one: what scripts/completion.sh makes of the template
+    # with the binary under test.
+    made = subprocess.run([os.path.join(ROOT, "scripts", "completion.sh"), MEMC_LOAD, TEMPLATE],
+                          capture_output=True, text=True, check=True).stdout
+    with open(SCRIPT) as f:
+        assert f.read() == made
+
+
+def test_template_names_no_option():
+    # Every option the script knows comes from the table: the template's
+    # code (comments aside) names none. (Its short letters would be
+    # confused with the flags of bash's own commands: mapfile -t.)
+    names = set(listed_options())
+    with open(TEMPLATE) as f:
+        lines = list(f)
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for word in re.findall(r"(?<![\w-])--[a-z][\w-]*", line):
+            assert word not in names, "completion/memc_load.in:%d names %s" % (number, word)
+    assert any("--dry" in line for line in lines)  # in a comment: the test can see them
+
+
+def test_generator_refuses_what_it_does_not_know(tmp_path):
+    # A binary whose table has a kind of value the template cannot complete.
+    (tmp_path / "list").write_text("--odd\t\tX\tcolour\t\n--dry\t\t\tnone\t\n")
+    fake = tmp_path / "fake"
+    fake.write_text("#!/bin/sh\ncat %s\n" % (tmp_path / "list"))
+    fake.chmod(0o755)
+    r = subprocess.run([os.path.join(ROOT, "scripts", "completion.sh"), str(fake), TEMPLATE],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "colour" in r.stderr, r
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o755)
+    r = subprocess.run([os.path.join(ROOT, "scripts", "completion.sh"), str(failing), TEMPLATE],
+                       capture_output=True, text=True)
+    assert r.returncode != 0, r
+
+
+@pytest.mark.parametrize("lib", MODES)
+def test_options_are_those_of_the_table(logs, lib):
+    entries = listed_options()
+    letters = {letter for letter, _, _, _ in entries.values() if letter}
+    assert set(entries) | letters == set(help_entries())
+    offered = complete("memc_load -", logs, lib)
+    assert {o for o in offered if not o.startswith("--")} == letters
+    assert complete("memc_load --", logs, lib) == set(entries)
+
+
+@pytest.mark.parametrize("lib", MODES)
+def test_values_are_those_of_the_table(logs, lib):
+    for name, (letter, metavar, kind, words) in listed_options().items():
+        for option in [name] + ([letter] if letter else []):
+            offered = complete("memc_load %s " % option, logs, lib)
+            if kind == "none":
+                assert metavar is None and offered == OPERANDS, option
+            elif kind == "file":
+                assert offered == ANY_FILE, option
+            elif kind == "glob":
+                assert offered == {"sub"}, option
+            elif kind == "number":
+                assert offered == set(), option
+            else:
+                assert kind in ("servers", "word") and offered == set(words), option
+
 def help_entries():
     """{option: its value's name in --help, or None}, from `memc_load --help`."""
     out = subprocess.run([MEMC_LOAD, "--help"], capture_output=True, text=True, check=True).stdout
@@ -306,12 +387,12 @@ def test_shellcheck_clean():
 # ---- make install ----
 
 def make(target, dest):
-    """`make TARGET DESTDIR=dest PREFIX=/usr`, for the binary under test,
-    which it does not rebuild (-o); not in the environment of an outer make,
+    """`make TARGET DESTDIR=dest PREFIX=/usr`, for the binary and the
+    completion under test, which it does not remake (-o); not in the environment of an outer make,
     whose variables (BIN, BUILD) would otherwise reach it through MAKEFLAGS."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "-o", MEMC_LOAD, "BIN=" + MEMC_LOAD,
-                        "DESTDIR=" + str(dest), "PREFIX=/usr", target],
+                        "-o", SCRIPT, "COMPLETION=" + SCRIPT, "DESTDIR=" + str(dest), "PREFIX=/usr", target],
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
 

@@ -18,7 +18,8 @@ FILES = {
     "lib/systemd/system/memc_load.service": "systemd/memc_load.service",
     "lib/systemd/system/memc_load.timer": "systemd/memc_load.timer",
     "etc/default/memc_load": "systemd/default/memc_load",
-    "usr/share/bash-completion/completions/memc_load": "completion/memc_load",
+    # Made at build time: test_completion_is_made_from_the_binary.
+    "usr/share/bash-completion/completions/memc_load": None,
     "usr/share/doc/memc-load/README.md.gz": "README.md",
     "usr/share/doc/memc-load/copyright": "debian/copyright",
     "usr/share/doc/memc-load/changelog.gz": "debian/changelog",
@@ -66,6 +67,15 @@ def test_installed_file(root, path):
     if FILES[path] is not None:
         assert read(installed) == read(os.path.join(ROOT, FILES[path])), \
             "%s is not a copy of %s" % (path, FILES[path])
+
+
+def test_completion_is_made_from_the_binary(root):
+    # The template filled in with the packaged binary's own options.
+    made = subprocess.run([os.path.join(ROOT, "scripts", "completion.sh"), str(root / "usr/bin/memc_load"),
+                           os.path.join(ROOT, "completion", "memc_load.in")],
+                          capture_output=True, check=True).stdout
+    assert b"_memc_load()" in made
+    assert read(root / "usr/share/bash-completion/completions/memc_load") == made
 
 
 def test_binary_is_executable(root):

@@ -198,6 +198,10 @@ static void help_and_version(void **state)
 	assert_int_equal(PARSE(&cfg, "-V"), CLI_VERSION);
 	assert_int_equal(PARSE(&cfg, "--version"), CLI_VERSION);
 	assert_int_equal(PARSE(&cfg, "-V", "-h"), CLI_HELP);
+	/* The hidden --list-options is ranked like --version. */
+	assert_int_equal(PARSE(&cfg, "--list-options"), CLI_LIST_OPTIONS);
+	assert_int_equal(PARSE(&cfg, "--list-options", "-h"), CLI_HELP);
+	assert_int_equal(PARSE(&cfg, "-h", "--list-options"), CLI_HELP);
 }
 
 static void expect_error(const char **args, const char *reason)
@@ -255,6 +259,11 @@ static void bad_values(void **state)
 	EXPECT_ERROR("option '--syslog' takes no value", "--syslog=1");
 	EXPECT_ERROR("option '--metrics' needs a value", "--metrics");
 	EXPECT_ERROR("unknown option '--dryrun'", "--dryrun");
+	/* Abbreviated, the option is named in full (it was a stray byte). */
+	EXPECT_ERROR("option '--dry' takes no value", "--dr=1");
+	EXPECT_ERROR("option '--no-progress' takes no value", "--no-p=1");
+	EXPECT_ERROR("option '--test' takes no value", "--te=1");
+	EXPECT_ERROR("unknown option '--ver'", "--ver");
 	EXPECT_ERROR("unknown option '-x'", "-qx");
 	EXPECT_ERROR("unknown option '-x'", "--dry", "-xq");
 }
