@@ -231,7 +231,7 @@ fuzz: $(FUZZ_BIN) $(FUZZ_REPLIES_BIN)
 # protobuf-c's values of the few macros that src/ and the generated header
 # test: without them that header's #error would skip pack.c silently.
 # Findings in generated code are not ours to fix.
-MAX_SRC_LINES = 400
+MAX_SRC_LINES = 350
 CPPCHECK    ?= cppcheck
 CLANG_TIDY  ?= clang-tidy
 LINT_MACROS  = $(shell $(CC) $(PKG_CFLAGS) -dM -E -include protobuf-c/protobuf-c.h - </dev/null | \
