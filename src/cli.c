@@ -310,6 +310,12 @@ enum cli_action cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 			bad_option(argv[optind - 1], optopt, err, errlen);
 			return CLI_ERROR;
 		}
+		/* getopt_long takes any unique prefix; the hidden option, which
+		 * no --help names, only in full, so a typo is not taken for it. */
+		if (id == OPT_LIST_OPTIONS && strcmp(argv[optind - 1], "--list-options") != 0) {
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return CLI_ERROR;
+		}
 		if (option_table[id].value == VALUE_NONE)
 			set_flag(cfg, id, &action);
 		else if (set_value(cfg, id, optarg, err, errlen) < 0)

@@ -219,6 +219,10 @@ static void bad_values(void **state)
 {
 	(void)state;
 	EXPECT_ERROR("unknown option '--bogus'", "--bogus");
+	/* The hidden option answers to its full name only: a typo such as
+	 * --li must not print the table and exit 0 with nothing loaded. */
+	EXPECT_ERROR("unknown option '--li'", "--li");
+	EXPECT_ERROR("unknown option '--list-option'", "-V", "--list-option");
 	EXPECT_ERROR("unknown option '-x'", "-x");
 	EXPECT_ERROR("--workers", "-w", "0");
 	EXPECT_ERROR("--workers", "-w", "x");
