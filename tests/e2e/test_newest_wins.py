@@ -1,0 +1,45 @@
+"""Keys repeated across files: after a run, at any -w, every key holds the
+value of its last line in the newest file that has it, as the serial
+original leaves it (files loaded one by one in name order)."""
+
+import gzip
+
+import pytest
+
+import model
+from checks import check_store
+from helpers import run, write_gz
+
+TYPES = ("idfa", "gaid", "adid", "dvid")
+
+
+def line(i, version):
+    """Key i's line in the file of that version: other apps in each file."""
+    t = TYPES[i % 4]
+    return b"%s\tdev-%06d\t%d.5\t-%d.25\t%d,%d,%d" % (
+        t.encode(), i, i % 90, i % 180, version, i, 7000 + version)
+
+
+def files_with_repeats(tmp_path, keys, shares):
+    """An old, large file with every key; then newer, smaller files, each
+    with the last SHARE of those keys again (so they finish first, while
+    the old file still writes the same keys)."""
+    names = []
+    old = [line(i, 0) for i in range(keys)]
+    names.append(write_gz(tmp_path / "20170929000000.tsv.gz", old))
+    for n, share in enumerate(shares, start=1):
+        first = keys - int(keys * share)
+        lines = [line(i, n) for i in range(first, keys)]
+        names.append(write_gz(tmp_path / ("20170929%02d0000.tsv.gz" % n), lines))
+    return names
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize("shares", [(0.5, 0.25, 0.1), (1.0, 1.0, 1.0)], ids=["some", "all"])
+def test_newest_value_wins(mc, decode, tmp_path, workers, shares):
+    paths = files_with_repeats(tmp_path, 60000, shares)
+    models = [model.model_content(gzip.open(p).read()) for p in paths]
+    res = run(mc.opts() + ["-w", str(workers), "--pattern", str(tmp_path / "*.tsv.gz")])
+    assert res.rc == 0, res
+    assert len(res.renamed()) == len(paths), res
+    check_store(mc, decode, models)
