@@ -1,0 +1,66 @@
+/* settle.h -- the rule that makes a parallel run leave what the serial
+ * original leaves: for every key, the last line of the newest file that
+ * has it. No I/O: the supervisor tells it when each file's load and repair
+ * start and end, and asks which file is to repair next, from which older
+ * activities' keys, and which files are settled (may be renamed).
+ *
+ * Files are numbered in name order, 0 the oldest. An activity is a load
+ * (every record of the file) or a repair (the file read again, and only
+ * the records whose key is in a repair set re-sent). Its writes happen
+ * between its start and its end. A write of an older file's activity A can
+ * land after a write of file F to the same key only if A ends after F's
+ * activity starts: those are the activities F "overlapped".
+ *
+ * F is settled once its load ended well, every older file is settled, and,
+ * when it overlapped older activities, it repaired: re-sent, after all of
+ * them ended, its records whose key any of them wrote. The repair set is
+ * the keys F stored that those activities stored (a repair's keys are its
+ * own repair set). Repairs therefore run one at a time, in file order,
+ * each once every older file is settled; loads of newer files go on beside
+ * them, and treat a repair they overlapped as an older activity too.
+ *
+ * A file whose load or repair fails never settles, and neither does any
+ * newer file: they load again next run, in order, as today. */
+#ifndef MEMC_LOAD_SETTLE_H
+#define MEMC_LOAD_SETTLE_H
+
+#include <stddef.h>
+
+enum settle_kind { SETTLE_LOAD, SETTLE_REPAIR };
+
+/* An activity whose keys a repair set is taken from. */
+struct settle_source {
+	size_t file;
+	enum settle_kind kind;
+};
+
+struct settle;
+
+/* The rule for a run of NFILES files. NULL when out of memory. */
+struct settle *settle_new(size_t nfiles);
+void settle_free(struct settle *s);
+
+/* FILE's activity of KIND started, or ended (OK: every record it was to
+ * store was acknowledged). A repair only after settle_next_repair named
+ * the file; a load at most once per file. */
+void settle_started(struct settle *s, size_t file, enum settle_kind kind);
+void settle_ended(struct settle *s, size_t file, enum settle_kind kind, int ok);
+
+/* The file that is to repair now, or -1 when none is (yet). Its repair set
+ * is its own keys that the activities in SRC (room for settle_max_sources)
+ * stored; *NSRC says how many. Named once per file; the repair is started
+ * at once or not at all (settle_ended with ok 0 without a start fails it). */
+long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsrc);
+
+/* Most sources a repair can have: two per older file. */
+size_t settle_max_sources(const struct settle *s);
+
+/* Whether FILE is settled: its records (or newer ones for the same keys)
+ * are what the serial original would have left. */
+int settle_done(const struct settle *s, size_t file);
+
+/* Whether FILE needs no more of the supervisor: settled, or never to be
+ * (it or an older file failed). */
+int settle_final(const struct settle *s, size_t file);
+
+#endif
