@@ -33,7 +33,8 @@ LIBS       = $(PKG_LIBS) -lm
 
 # The program's own files at the top of src/; its libraries in folders of
 # their own: mc/ (the memcached client), line/ (the line codec), gz/ (gzip
-# to lines). Every list below follows the folders.
+# to lines), keys/ (which keys a file must re-send, so the newest file's
+# record of a key wins). Every list below follows the folders.
 SRCS       = $(wildcard src/*.c src/*/*.c)
 HDRS       = $(wildcard src/*.h src/*/*.h)
 PROTO_OBJ  = $(OBJ)/appsinstalled.pb-c.o

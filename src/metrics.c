@@ -61,6 +61,17 @@ static void put_files(FILE *out, const struct run_totals *t)
 	      "Files renamed by the last run whose records a server lost when it restarted later "
 	      "in the run.",
 	      t->lost_after_rename);
+	gauge(out, NAME("files_repaired"),
+	      "Files of the last run that re-sent the keys they share with older files loading "
+	      "beside them.",
+	      t->repaired);
+	gauge(out, NAME("keys_shared"),
+	      "Keys of the last run's repaired files that older files loading beside them also "
+	      "stored.",
+	      t->shared_keys);
+	gauge(out, NAME("records_resent"),
+	      "Records the last run re-sent so that the newest file's value of a key wins.",
+	      t->resent);
 }
 
 static void put_records(FILE *out, const struct file_stats *sum)

@@ -250,6 +250,8 @@ int pool_run(int max_children, const struct pool_ops *ops, void *ctx, const sigs
 		}
 		if (running(&pp) == 0)
 			break;
+		/* A child's end may make a new task: ask again. */
+		more = 1;
 		if (wait_children(&pp, wait_mask) < 0) {
 			int e = errno;
 			/* Cannot wait for them: end them rather than orphan them. */

@@ -24,7 +24,8 @@
 #define POOL_MSG_MAX (PIPE_BUF - sizeof(uint32_t))
 
 struct pool_ops {
-	/* The next task to start (0 or more), or -1 when there is none left. */
+	/* The next task to start (0 or more), or -1 when there is none now:
+	 * asked again after a child ends, since its end may make one. */
 	long (*next_task)(void *ctx);
 	/* In the new child, after the pool has let go of the parent's pipes:
 	 * do TASK, writing messages to FD. Returns the child's exit status. */
@@ -43,8 +44,8 @@ struct pool_ops {
 	int (*stopping)(void *ctx);
 };
 
-/* Run tasks with at most MAX_CHILDREN children at once until next_task has
- * none left (or stopping says so) and every child has ended. Signals are
+/* Run tasks with at most MAX_CHILDREN children at once until no child runs
+ * and next_task has none (or stopping says so). Signals are
  * waited for with WAIT_MASK (NULL: the current mask), so a caller that
  * blocks its signals everywhere else cannot miss one. 0, or -1 with errno
  * when the pool could not be set up or waiting failed (the children that

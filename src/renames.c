@@ -39,6 +39,11 @@ static void server_restarted(int server, const struct server_span *old,
 	}
 }
 
+void run_servers_seen(struct run *run, const struct server_seen *seen)
+{
+	restarts_add(&run->restarts, seen, run->cfg->table.n, server_restarted, run);
+}
+
 /* Rename FILES[K] to its done name, if it is still the file that was
  * loaded. 0, or -1 after saying why not. */
 static int rename_loaded(struct run *run, size_t k)
@@ -98,7 +103,7 @@ void run_finish_file(struct run *run, size_t idx, int counted)
 
 	if (counted) {
 		summary_log_file(path, &f->st);
-		restarts_add(&run->restarts, f->servers, cfg->table.n, server_restarted, run);
+		run_servers_seen(run, f->servers);
 	}
 	if (f->st.read_to_end)
 		f->high_error_rate = summary_log_rate(path, &f->st, complete, cfg->max_error_rate);
@@ -107,7 +112,61 @@ void run_finish_file(struct run *run, size_t idx, int counted)
 	else if (!complete)
 		log_error("%s failed: %s; not renamed", path,
 			  f->st.failure[0] ? f->st.failure : "unknown error");
-	renameq_finish(run->q, idx, complete);
+	f->loaded = 1;
+	f->load_ok = complete;
+	f->load_runs = f->st.digest_runs;
+	if (fate == BADINPUT_SET_ASIDE) {
+		renameq_finish(run->q, idx, complete);
+		f->handed = 1;
+		if (run->settle != NULL)
+			settle_set_aside(run->settle, idx);
+	} else if (run->settle != NULL) {
+		settle_ended(run->settle, idx, SETTLE_LOAD, complete);
+	}
+	run_settle(run);
+}
+
+void run_settle(struct run *run)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct file_run *f = &run->fr[i];
+
+		if (!f->loaded || f->handed)
+			continue;
+		/* A file that did not load, or whose repair failed, fails now;
+		 * one that did waits until the rule says its records hold. */
+		if (!f->load_ok || f->repair_failed)
+			renameq_finish(run->q, i, 0);
+		else if (run->settle == NULL || settle_final(run->settle, i))
+			renameq_finish(run->q, i, 1);
+		else
+			continue;
+		f->handed = 1;
+	}
+	rename_ready(run);
+	run_drop_digests(run);
+}
+
+void run_settle_abandon(struct run *run)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < run->n; i++) {
+		struct file_run *f = &run->fr[i];
+
+		if (!f->loaded || f->handed)
+			continue;
+		/* The first fails (its repair never ran), and holds the rest back. */
+		if (first) {
+			snprintf(f->st.failure, sizeof(f->st.failure),
+				 "interrupted before its repair (older files loading beside it may "
+				 "have overwritten its values)");
+			log_error("%s: %s; not renamed", run->files[i], f->st.failure);
+		}
+		renameq_finish(run->q, i, !first);
+		f->handed = 1;
+		first = 0;
+	}
 	rename_ready(run);
 }
 

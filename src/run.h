@@ -6,11 +6,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "renameq.h"
 #include "report.h"
 #include "restarts.h"
+#include "worker.h"
+#include "keys/settle.h"
 
 /* One input file as the supervisor sees it while the run goes on. */
 struct file_run {
@@ -25,6 +28,19 @@ struct file_run {
 	/* Servers that restarted after the file was renamed: its records
 	 * there are lost. */
 	struct server_set lost;
+
+	/* Newest wins (keys/settle.h): its key digests and its repair. */
+	int loaded;             /* its load ended, well or not */
+	int load_ok;            /* and every record was acknowledged */
+	int handed;             /* its fate went to the rename queue */
+	int digests;            /* its digests may be on disk */
+	unsigned load_runs;     /* runs of its load's digest */
+	unsigned repair_runs;   /* runs of its repair's (its repair set) */
+	int repairing;          /* a repair worker runs for it */
+	int repair_failed;
+	struct file_stats repair; /* the repair's counts: processed = re-sent */
+	int has_repair_result;
+	struct server_seen *repair_servers; /* what the repair saw of each server */
 };
 
 struct run {
@@ -33,6 +49,7 @@ struct run {
 	size_t n;
 	struct file_run *fr;
 	struct server_seen *seen; /* every file's servers[], one block */
+	struct server_seen *repair_seen; /* and every file's repair_servers[] */
 	struct renameq *q;
 	size_t next;    /* the next file to start */
 	size_t running; /* files being loaded now */
@@ -41,11 +58,71 @@ struct run {
 	double wall_started;
 	uint64_t bytes_total; /* for the status line */
 	struct restarts restarts;
+
+	/* Newest wins (keys/settle.h); settle NULL with --dry. */
+	struct settle *settle;
+	char keydir[4096]; /* the run's key digests; "" when none are kept */
+	struct settle_source *src; /* the sources of the repair being started */
+	size_t nsrc;
 };
+
+/* Task numbers of the pool: a file's load, or its repair. */
+#define RUN_REPAIR_TASK(run, idx) ((long)((run)->n + (idx)))
+
+/* ---- settling.c: newest wins ---- */
+
+/* Set up the rule and, with more than one worker, the directory of key
+ * digests (removing what killed runs left). 0, or -1 after saying why. */
+int run_keys_open(struct run *run);
+void run_keys_close(struct run *run);
+
+/* The path of file IDX's digest of KIND (with keys kept), into OUT. */
+void run_digest_path(const struct run *run, size_t idx, enum settle_kind kind, char *out,
+		     size_t outlen);
+
+/* The next repair to start, as a task number, or -1; the run's src and
+ * nsrc hold its sources until the next call. */
+long run_next_repair(struct run *run);
+
+/* File IDX's repair ended: OK when every re-sent record was acknowledged. */
+void run_repair_ended(struct run *run, size_t idx, int ok, const char *why);
+
+/* Remove the digests the rule will not ask for again. */
+void run_drop_digests(struct run *run);
+
+/* Hand to the rename queue every file the rule is done with (renames.c),
+ * rename what may be, and drop the digests no longer needed. */
+void run_settle(struct run *run);
+
+/* The run ends (a stop): the files still waiting for their repair fail. */
+void run_settle_abandon(struct run *run);
+
+/* A repair's message DATA of TYPE, for its file F; and its end (pid 0:
+ * it could not start, errno in STATUS). */
+void run_repair_message(struct run *run, struct file_run *f, const void *data,
+			enum report_type type);
+void run_repair_finished(struct run *run, size_t idx, pid_t pid, int status);
+
+/* Why worker PID, which did not report, ended with wait STATUS, into WHY. */
+void run_worker_end_reason(const struct run *run, pid_t pid, int status, char *why,
+			   size_t whylen);
+
+/* In a forked worker: load file IDX, writing the keys it stores to its
+ * digest when the run keeps them (repair.c). */
+void run_load_file(const struct run *run, size_t idx, struct file_stats *st,
+		   struct server_seen *seen, worker_progress_fn *progress, void *ctx);
+
+/* In a forked worker: repair file IDX from the run's src (repair.c). */
+void repair_run(const struct run *run, size_t idx, struct file_stats *st,
+		struct server_seen *servers);
 
 /* File IDX is done; its final counts are in run->fr[IDX].st. COUNTED when a
  * worker reported them. Renames what may be renamed now. */
 void run_finish_file(struct run *run, size_t idx, int counted);
+
+/* A load or a repair saw SEEN (one per server of the run): a server it met
+ * restarted since an earlier file's load marks that file's records lost. */
+void run_servers_seen(struct run *run, const struct server_seen *seen);
 
 /* Fail file IDX without a worker's counts (no worker, or it died). */
 void run_fail_file(struct run *run, size_t idx, const char *why);

@@ -44,6 +44,9 @@ void run_report_totals(const struct run_report *r, struct run_totals *t)
 			t->by_outcome[f->outcome]++;
 		t->high_error_rate += f->high_error_rate != 0;
 		t->lost_after_rename += lost_any(&f->lost);
+		t->repaired += f->repaired != 0;
+		t->shared_keys += f->shared_keys;
+		t->resent += f->resent;
 	}
 	for (int s = 0; s < r->nservers; s++)
 		if (add_server(r, s, t) < 0) { /* out of memory: each file's own, an upper bound */

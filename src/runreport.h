@@ -22,6 +22,10 @@ struct report_file {
 	struct file_stats st;      /* counts; st.failure is the reason when it failed */
 	const struct server_seen *servers; /* the run's nservers, or NULL: none seen */
 	struct server_set lost;    /* servers that restarted after it was renamed */
+	/* Its repair (keys/settle.h), when one ran: the keys it shared with
+	 * older files loading beside it, and the records it re-sent. */
+	int repaired;
+	uint64_t shared_keys, resent;
 };
 
 struct run_report {
@@ -57,6 +61,8 @@ struct run_totals {
 	size_t by_outcome[OUTCOMES];
 	size_t high_error_rate;   /* files with high_error_rate */
 	size_t lost_after_rename; /* files with a server in lost */
+	size_t repaired;          /* files that ran a repair */
+	uint64_t shared_keys, resent; /* their sums */
 };
 
 /* Add up R's files into T. */

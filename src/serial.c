@@ -24,9 +24,12 @@ void serial_run(struct run *run)
 
 		run->fr[i].running = 1;
 		run->running = 1;
+		if (run->settle != NULL)
+			settle_started(run->settle, i, SETTLE_LOAD);
 		log_info("Started %s", run->files[i]);
 		/* Not into fr[i].st: serial_progress writes there meanwhile. */
-		worker_run(run->cfg, run->files[i], &st, run->fr[i].servers, serial_progress, run);
+		worker_run(run->cfg, run->files[i], NULL, &st, run->fr[i].servers, serial_progress,
+			   run);
 		run->fr[i].st = st;
 		run->running = 0;
 		run_finish_file(run, i, 1);

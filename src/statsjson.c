@@ -143,6 +143,11 @@ static void put_file(FILE *out, const struct run_report *run, const struct repor
 	put_double(out, file_stats_error_rate(&f->st));
 	put_servers(out, run, f);
 	put_verify(out, &f->st);
+	if (f->repaired)
+		fprintf(out, ", \"repair\": {\"shared_keys\": %" PRIu64 ", \"resent\": %" PRIu64 "}",
+			f->shared_keys, f->resent);
+	else
+		fputs(", \"repair\": null", out);
 	fprintf(out,
 		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
 	if (f->outcome != OUTCOME_FAILED && f->outcome != OUTCOME_SET_ASIDE)
@@ -165,6 +170,9 @@ static void put_totals(FILE *out, const struct run_report *run)
 	put_counts(out, &t.sum);
 	fprintf(out, ", \"server_restarts\": %" PRIu64 ", \"evictions\": %" PRIu64,
 		t.server_restarts, t.evicted);
+	fprintf(out,
+		", \"repaired\": %zu, \"shared_keys\": %" PRIu64 ", \"resent\": %" PRIu64,
+		t.repaired, t.shared_keys, t.resent);
 	put_verify(out, &t.sum);
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&t.sum));

@@ -47,20 +47,37 @@ void run_show_progress(struct run *run, int force)
 
 /* ---- the pool's callbacks: one forked worker per file ---- */
 
-static long next_file(void *ctx)
+/* A repair first: it is what the renames wait for. */
+static long next_task(void *ctx)
 {
 	struct run *run = ctx;
+	long repair = run_next_repair(run);
 
+	if (repair >= 0)
+		return repair;
 	return run->next < run->n ? (long)run->next++ : -1;
 }
 
-static void worker_started(long idx, pid_t pid, void *ctx)
+static void worker_started(long task, pid_t pid, void *ctx)
 {
 	struct run *run = ctx;
 
-	run->fr[idx].running = 1;
+	if (task >= (long)run->n) {
+		size_t idx = (size_t)task - run->n;
+		run->fr[idx].repairing = 1;
+		settle_started(run->settle, idx, SETTLE_REPAIR);
+		log_debug("Repairing %s (worker pid %ld): re-sending its records of the keys that "
+			 "%zu older load%s or repair%s overlapping it also stored",
+			 run->files[idx], (long)pid, run->nsrc, run->nsrc == 1 ? "" : "s",
+			 run->nsrc == 1 ? "" : "s");
+		return;
+	}
+	run->fr[task].running = 1;
+	run->fr[task].digests = run->keydir[0] != '\0';
 	run->running++;
-	log_info("Started %s (worker pid %ld)", run->files[idx], (long)pid);
+	if (run->settle != NULL)
+		settle_started(run->settle, (size_t)task, SETTLE_LOAD);
+	log_info("Started %s (worker pid %ld)", run->files[task], (long)pid);
 }
 
 /* A forked worker's progress goes up its pipe; a lost report is harmless.
@@ -95,12 +112,12 @@ static int send_servers(int fd, const struct server_seen *seen, int nservers)
 	return 0;
 }
 
-/* In the new worker: load the file, and report. */
+/* In the new worker: load the file (or repair it), and report. */
 static int worker_main(long idx, int fd, void *ctx)
 {
 	const struct run *run = ctx;
 	struct report_counts msg;
-	struct server_seen *seen = run->fr[idx].servers; /* the worker's own copy */
+	struct server_seen *seen = run->fr[idx % (long)run->n].servers; /* the worker's own copy */
 
 	signals_reset_in_child();
 	log_failures_reset();
@@ -109,19 +126,29 @@ static int worker_main(long idx, int fd, void *ctx)
 	lock_drop_inherited();
 	memset(&msg, 0, sizeof(msg));
 	msg.type = REPORT_RESULT;
-	worker_run(run->cfg, run->files[idx], &msg.stats, seen, send_progress, &fd);
+	if (idx >= (long)run->n) {
+		size_t file = (size_t)idx - run->n;
+		seen = run->fr[file].repair_servers;
+		repair_run(run, file, &msg.stats, seen);
+	} else {
+		run_load_file(run, (size_t)idx, &msg.stats, seen, send_progress, &fd);
+	}
 	msg.log_lost = log_failures(&msg.log_errno);
 	if (send_servers(fd, seen, run->cfg->table.n) < 0)
 		return 3;
 	return pool_send(fd, &msg, sizeof(msg)) == 0 ? 0 : 3;
 }
 
-static void worker_message(long idx, const void *data, size_t len, void *ctx)
+static void worker_message(long task, const void *data, size_t len, void *ctx)
 {
 	struct run *run = ctx;
-	struct file_run *f = &run->fr[idx];
+	struct file_run *f = &run->fr[task % (long)run->n];
 	enum report_type type = report_type_of(data, len);
 
+	if (task >= (long)run->n) {
+		run_repair_message(run, f, data, type);
+		return;
+	}
 	if (type == REPORT_SERVER) {
 		const struct report_server *msg = data;
 		if (msg->server < (uint32_t)run->cfg->table.n)
@@ -156,9 +183,31 @@ static int stop_requested(void *ctx)
 	return run->stopping;
 }
 
-static void worker_finished(long idx, pid_t pid, int status, void *ctx)
+void run_worker_end_reason(const struct run *run, pid_t pid, int status, char *why,
+			      size_t whylen)
+{
+	if (WIFSIGNALED(status) && run->stopping)
+		snprintf(why, whylen, "interrupted (worker %ld stopped by signal %d)", (long)pid,
+			 WTERMSIG(status));
+	else if (WIFSIGNALED(status))
+		snprintf(why, whylen, "worker %ld killed by signal %d", (long)pid, WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		snprintf(why, whylen, "worker %ld exited with status %d", (long)pid,
+			 WEXITSTATUS(status));
+	else
+		snprintf(why, whylen, "worker %ld ended without a report", (long)pid);
+}
+
+static void worker_finished(long task, pid_t pid, int status, void *ctx)
 {
 	struct run *run = ctx;
+
+	if (task >= (long)run->n) {
+		(void)stop_requested(run);
+		run_repair_finished(run, (size_t)task - run->n, pid, status);
+		return;
+	}
+	long idx = task;
 	struct file_run *f = &run->fr[idx];
 	char why[128];
 
@@ -176,17 +225,7 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && f->has_result)
 		run_finish_file(run, (size_t)idx, 1);
 	else {
-		if (WIFSIGNALED(status) && run->stopping)
-			snprintf(why, sizeof(why), "interrupted (worker %ld stopped by signal %d)",
-				 (long)pid, WTERMSIG(status));
-		else if (WIFSIGNALED(status))
-			snprintf(why, sizeof(why), "worker %ld killed by signal %d", (long)pid,
-				 WTERMSIG(status));
-		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			snprintf(why, sizeof(why), "worker %ld exited with status %d", (long)pid,
-				 WEXITSTATUS(status));
-		else
-			snprintf(why, sizeof(why), "worker %ld ended without a report", (long)pid);
+		run_worker_end_reason(run, pid, status, why, sizeof(why));
 		run_fail_file(run, (size_t)idx, why);
 	}
 	run_show_progress(run, 1);
@@ -195,7 +234,7 @@ static void worker_finished(long idx, pid_t pid, int status, void *ctx)
 static void run_forked(struct run *run)
 {
 	static const struct pool_ops ops = {
-		.next_task = next_file,
+		.next_task = next_task,
 		.run_task = worker_main,
 		.on_started = worker_started,
 		.on_message = worker_message,
@@ -227,6 +266,9 @@ static void report_run(const struct run *run, struct run_report *r)
 			.st = f->st,
 			.servers = f->servers,
 			.lost = f->lost,
+			.repaired = f->has_repair_result,
+			.shared_keys = f->repair.repair_keys,
+			.resent = f->repair.processed,
 		};
 	}
 	r->n = run->n;
@@ -256,18 +298,30 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, struct run_
 	run.wall_started = clock_wall();
 	run.fr = calloc(n ? n : 1, sizeof(*run.fr));
 	run.seen = calloc((n ? n : 1) * (size_t)cfg->table.n + 1, sizeof(*run.seen));
+	run.repair_seen = calloc((n ? n : 1) * (size_t)cfg->table.n + 1, sizeof(*run.seen));
 	run.q = renameq_new(n, !cfg->dry);
 	r->files = calloc(n ? n : 1, sizeof(*r->files));
-	if (run.fr == NULL || run.seen == NULL || run.q == NULL || r->files == NULL ||
-	    signals_install(!cfg->serial, pool_kill_all) < 0) {
+	if (run.fr == NULL || run.seen == NULL || run.repair_seen == NULL || run.q == NULL ||
+	    r->files == NULL || signals_install(!cfg->serial, pool_kill_all) < 0) {
 		log_error("out of memory");
 		renameq_free(run.q);
+		free(run.repair_seen);
 		free(run.seen);
 		free(run.fr);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	if (run_keys_open(&run) < 0) {
+		run_keys_close(&run);
+		renameq_free(run.q);
+		free(run.repair_seen);
+		free(run.seen);
+		free(run.fr);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
 		run.fr[i].servers = run.seen + i * (size_t)cfg->table.n;
+		run.fr[i].repair_servers = run.repair_seen + i * (size_t)cfg->table.n;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct stat sb;
 		if (stat(files[i], &sb) == 0)
@@ -279,9 +333,12 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, struct run_
 		serial_run(&run);
 	else
 		run_forked(&run);
+	run_settle_abandon(&run);
+	run_keys_close(&run);
 	progress_done();
 	report_run(&run, r);
 	renameq_free(run.q);
+	free(run.repair_seen);
 	free(run.fr);
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include "numfmt.h"
 #include "line/pack.h"
 #include "line/key.h"
+#include "keys/digest.h"
+#include "keys/keyhash.h"
 #include "sample.h"
 #include "line/record.h"
 #include "mc/sink.h"
@@ -121,6 +123,7 @@ static int check_progress(const struct file_stats *st, struct gzlines *gz, struc
 struct load {
 	const struct config *cfg;
 	const char *path;
+	const struct worker_keys *keys; /* NULL: store every record, no digest */
 	struct file_stats *st;
 	struct server_seen *servers;
 	worker_progress_fn *progress;
@@ -153,6 +156,8 @@ static int load_open(struct load *l)
 	l->sink = sink_open(l->cfg, st->failure, sizeof(st->failure));
 	if (l->sink == NULL)
 		return -1;
+	if (l->keys != NULL && l->keys->only != NULL)
+		return 0; /* a repair reads nothing back */
 	l->sp = sample_new(l->cfg, st);
 	if (l->sp == NULL && st->failure[0] != '\0')
 		return -1;
@@ -161,8 +166,40 @@ static int load_open(struct load *l)
 	return 0;
 }
 
-/* One line: counted, and its record sent (with --dry, logged at debug level). */
-static inline void take_line(struct load *l, const char *line, size_t len, int overlong)
+/* Whether HASH is among the NONLY ascending hashes ONLY. */
+static int hash_among(const uint64_t *only, size_t nonly, uint64_t hash)
+{
+	size_t lo = 0, hi = nonly;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (only[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nonly && only[lo] == hash;
+}
+
+/* The key of a record about to be sent: into the digest; 0 when the
+ * record is to be sent, 1 when a repair pass leaves it out, -1 when the
+ * digest could not be written (st->failure says why). */
+static int take_key(struct load *l, const char *key, size_t keylen)
+{
+	const struct worker_keys *k = l->keys;
+	uint64_t hash = keyhash(key, keylen);
+
+	if (k->only != NULL && !hash_among(k->only, k->nonly, hash))
+		return 1;
+	if (k->digest != NULL &&
+	    digest_add(k->digest, hash, l->st->failure, sizeof(l->st->failure)) < 0)
+		return -1;
+	return 0;
+}
+
+/* One line: counted, and its record sent (with --dry, logged at debug level).
+ * -1 when the load must end (st->failure says why). */
+static inline int take_line(struct load *l, const char *line, size_t len, int overlong)
 {
 	struct file_stats *st = l->st;
 	char key[MCPROTO_KEY_MAX + 1];
@@ -171,13 +208,13 @@ static inline void take_line(struct load *l, const char *line, size_t len, int o
 
 	if (status == LINE_BLANK) {
 		st->blank++;
-		return;
+		return 0;
 	}
 	if (status != LINE_OK) {
 		count_error(st, line_err_kind(status), 1);
 		log_debug("%s:%llu: %s error", l->path, (unsigned long long)st->lines,
 			  err_kind_name(line_err_kind(status)));
-		return;
+		return 0;
 	}
 	st->apps_dropped += l->rec.apps_dropped;
 	st->coords_dropped += (uint64_t)l->rec.coords_dropped;
@@ -187,10 +224,16 @@ static inline void take_line(struct load *l, const char *line, size_t len, int o
 		if (log_enabled(LEVEL_DEBUG) && pack_decode(l->value.data, l->value.len, &l->rec) == 0)
 			log_dry_record(l->cfg, &l->rec, key);
 		st->processed++;
-		return;
+		return 0;
+	}
+	if (l->keys != NULL) {
+		int kept = take_key(l, key, keylen);
+		if (kept != 0)
+			return kept > 0 ? 0 : -1;
 	}
 	int server = sink_put(l->sink, l->rec.type, key, keylen, l->value.data, l->value.len);
 	sample_offer(l->sp, server, key, keylen, l->value.data, l->value.len);
+	return 0;
 }
 
 /* Every line of the file, until its end, an error or a stop. */
@@ -209,7 +252,8 @@ static void load_lines(struct load *l)
 			snprintf(st->failure, sizeof(st->failure), "interrupted");
 			return;
 		}
-		take_line(l, line, len, overlong);
+		if (take_line(l, line, len, overlong) < 0)
+			return;
 	}
 	if (rc == 0)
 		st->read_to_end = 1;
@@ -252,11 +296,12 @@ static void load_deliver(struct load *l)
 	count_servers(cfg, l->servers, st);
 }
 
-void worker_run(const struct config *cfg, const char *path, struct file_stats *st,
-		struct server_seen *servers, worker_progress_fn *progress, void *ctx)
+void worker_run(const struct config *cfg, const char *path, const struct worker_keys *keys,
+		struct file_stats *st, struct server_seen *servers, worker_progress_fn *progress,
+		void *ctx)
 {
 	double started = clock_seconds();
-	struct load l = {.cfg = cfg, .path = path, .st = st, .servers = servers,
+	struct load l = {.cfg = cfg, .path = path, .keys = keys, .st = st, .servers = servers,
 			 .progress = progress, .ctx = ctx, .last_progress = started};
 
 	memset(st, 0, sizeof(*st));

@@ -144,7 +144,13 @@ class Result:
         return [m.group(1) for m in map(rx.search, self.lines) if m]
 
     def worker_pids(self):
+        """The pids of every worker the log names: loads and repairs."""
         return [int(p) for p in re.findall(r"\(worker pid (\d+)\)", self.err)]
+
+    def load_pids(self):
+        """The pids of the workers that loaded a file, one per file started."""
+        return [int(p) for p in re.findall(r"^\S+ \S+ I Started .* \(worker pid (\d+)\)$",
+                                           self.err, re.M)]
 
 
 class Run:

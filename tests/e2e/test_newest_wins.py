@@ -3,6 +3,7 @@ value of its last line in the newest file that has it, as the serial
 original leaves it (files loaded one by one in name order)."""
 
 import gzip
+import json
 
 import pytest
 
@@ -39,7 +40,25 @@ def files_with_repeats(tmp_path, keys, shares):
 def test_newest_value_wins(mc, decode, tmp_path, workers, shares):
     paths = files_with_repeats(tmp_path, 60000, shares)
     models = [model.model_content(gzip.open(p).read()) for p in paths]
-    res = run(mc.opts() + ["-w", str(workers), "--pattern", str(tmp_path / "*.tsv.gz")])
+    stats = tmp_path / "stats.json"
+    res = run(mc.opts() + ["-w", str(workers), "--stats-json", str(stats),
+                           "--pattern", str(tmp_path / "*.tsv.gz")])
     assert res.rc == 0, res
     assert len(res.renamed()) == len(paths), res
     check_store(mc, decode, models)
+
+    # What the repairs did: each key is once in each file here, so a
+    # repaired file re-sent exactly one record per shared key, and no more
+    # keys than it has; one worker overlaps nothing and repairs nothing.
+    report = json.loads(stats.read_text())
+    repairs = [f["repair"] for f in report["files"]]
+    assert repairs[0] is None  # the oldest file has nothing older
+    for f, rep in zip(report["files"], repairs):
+        if rep is not None:
+            assert rep["resent"] == rep["shared_keys"] <= f["processed"], f
+    if workers == 1:
+        assert repairs == [None] * len(paths)
+    t = report["totals"]
+    assert t["repaired"] == sum(r is not None for r in repairs)
+    assert t["resent"] == sum(r["resent"] for r in repairs if r)
+    assert t["shared_keys"] == sum(r["shared_keys"] for r in repairs if r)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "settle.h"
+#include "keys/settle.h"
 
 #define MAX_FILES 7
 #define KEYS	  12
@@ -47,6 +47,7 @@ struct sim {
 	struct activity act[MAX_FILES * 2];
 	int nact;
 	int server[KEYS]; /* -1: nothing stored */
+	int freed[MAX_FILES]; /* settle_keys_needed said no: its digests are gone */
 	int fail_pct;
 };
 
@@ -144,9 +145,17 @@ static void run_once(struct sim *s)
 		s->server[k] = -1;
 	for (;;) {
 		size_t nsrc;
+		/* Digests are dropped as soon as the rule says they may be;
+		 * no repair may ask for one after that. */
+		for (int i = 0; i < next_load; i++)
+			if (!settle_keys_needed(st, (size_t)i))
+				s->freed[i] = 1;
 		long r = settle_next_repair(st, src, &nsrc);
 		if (r >= 0) {
 			assert_true(nsrc <= settle_max_sources(st));
+			assert_false(s->freed[r]);
+			for (size_t i = 0; i < nsrc; i++)
+				assert_false(s->freed[src[i].file]);
 			struct activity *a = start(s, st, (int)r, SETTLE_REPAIR);
 			repair_set(s, (int)r, src, nsrc, a->set);
 			continue;
@@ -193,6 +202,8 @@ static void run_once(struct sim *s)
 	if (s->fail_pct == 0)
 		for (int i = 0; i < s->nfiles; i++)
 			assert_true(settle_done(st, (size_t)i));
+	for (int i = 0; i < s->nfiles; i++)
+		assert_false(settle_keys_needed(st, (size_t)i)); /* nothing kept at the end */
 	settle_free(st);
 }
 
@@ -292,11 +303,38 @@ static void test_failure_holds_newer_back(void **state)
 	settle_free(st);
 }
 
+/* A set-aside file repairs nothing and blocks nothing, but what it wrote
+ * is a source for the newer file it overlapped. */
+static void test_set_aside_is_a_source(void **state)
+{
+	struct settle *st = settle_new(2);
+	struct settle_source src[4];
+	size_t n;
+
+	(void)state;
+	settle_started(st, 0, SETTLE_LOAD);
+	settle_started(st, 1, SETTLE_LOAD);
+	settle_ended(st, 1, SETTLE_LOAD, 1);
+	settle_set_aside(st, 0);
+	assert_true(settle_done(st, 0));
+	assert_true(settle_keys_needed(st, 0)); /* file 1 still needs its keys */
+	assert_int_equal(settle_next_repair(st, src, &n), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(src[0].file, 0);
+	settle_started(st, 1, SETTLE_REPAIR);
+	settle_ended(st, 1, SETTLE_REPAIR, 1);
+	assert_true(settle_done(st, 1));
+	assert_false(settle_keys_needed(st, 0));
+	assert_false(settle_keys_needed(st, 1));
+	settle_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_one_worker_never_repairs),
 	    cmocka_unit_test(test_overlap_chain),
+	    cmocka_unit_test(test_set_aside_is_a_source),
 	    cmocka_unit_test(test_failure_holds_newer_back),
 	    cmocka_unit_test(test_serial_state_without_failures),
 	    cmocka_unit_test(test_serial_state_with_failures),

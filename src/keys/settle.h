@@ -55,6 +55,16 @@ long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsr
 /* Most sources a repair can have: two per older file. */
 size_t settle_max_sources(const struct settle *s);
 
+/* FILE's load ended well but the file was set aside (its bytes are bad):
+ * its writes count as an older activity for newer files, but it repairs
+ * nothing itself and blocks nothing. Instead of settle_ended. */
+void settle_set_aside(struct settle *s, size_t file);
+
+/* Whether the keys FILE's activities stored (its digests) may still be
+ * asked for: by its own repair, or as a source of a newer file's. Once
+ * not, they never are again. */
+int settle_keys_needed(const struct settle *s, size_t file);
+
 /* Whether FILE is settled: its records (or newer ones for the same keys)
  * are what the serial original would have left. */
 int settle_done(const struct settle *s, size_t file);

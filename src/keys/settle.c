@@ -23,6 +23,7 @@ struct span {
 
 struct file {
 	enum state state;
+	int aside; /* set aside: settles without a repair */
 	struct span load, repair;
 };
 
@@ -97,7 +98,7 @@ static void advance(struct settle *s)
 		}
 		if (f->state != LOADED)
 			return;
-		if (sources_of(s, s->first_open, NULL) > 0) {
+		if (!f->aside && sources_of(s, s->first_open, NULL) > 0) {
 			f->state = NEEDS_REPAIR;
 			return;
 		}
@@ -164,6 +165,27 @@ int settle_final(const struct settle *s, size_t file)
 		return 1;
 	for (size_t g = s->first_open; g <= file; g++)
 		if (s->f[g].state == FAILED)
+			return 1;
+	return 0;
+}
+
+void settle_set_aside(struct settle *s, size_t file)
+{
+	s->f[file].aside = 1;
+	settle_ended(s, file, SETTLE_LOAD, 1);
+}
+
+int settle_keys_needed(const struct settle *s, size_t file)
+{
+	const struct file *f = &s->f[file];
+
+	if (!settle_final(s, file))
+		return 1;
+	if (s->f[file].state != SETTLED)
+		return 0; /* it or an older file failed: nothing newer repairs */
+	uint64_t last = f->load.end > f->repair.end ? f->load.end : f->repair.end;
+	for (size_t g = file + 1; g < s->n; g++)
+		if (!settle_final(s, g) && s->f[g].load.ran && s->f[g].load.start < last)
 			return 1;
 	return 0;
 }

@@ -2,8 +2,8 @@
  * repair set is computed from (settle.h). A worker adds a hash per record
  * stored; they are kept in a fixed buffer, sorted, and written out as a
  * sorted run when it fills, so memory stays bounded at any file size and
- * the disk holds 8 bytes per record. Reading merges the runs: every hash
- * once, in ascending order.
+ * the disk holds 8 bytes per record. Reading merges the runs of one or more
+ * digests: every hash once, in ascending order.
  *
  * A hash collision can only put a key in a repair set that needs not be
  * there (an extra re-send), never leave one out. */
@@ -13,8 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Hashes held in memory before a run is written: 8 MB. */
-#define DIGEST_BUFFER (1024 * 1024)
+/* Hashes held in memory before a run is written (4 MB, and as much again
+ * to sort them), and so the most a run holds. */
+#define DIGEST_BUFFER (512 * 1024)
+
+/* A digest on disk: runs named PATH.0, PATH.1, ... */
+struct digest_ref {
+	const char *path;
+	unsigned runs;
+};
 
 struct digest_writer;
 struct digest_reader;
@@ -29,8 +36,9 @@ int digest_add(struct digest_writer *w, uint64_t hash, char *err, size_t errlen)
  * number of runs written goes to *RUNS. Frees W either way. */
 int digest_close(struct digest_writer *w, unsigned *runs, char *err, size_t errlen);
 
-/* Read the RUNS runs at PATH, merged. NULL with a reason in ERR. */
-struct digest_reader *digest_open(const char *path, unsigned runs, char *err, size_t errlen);
+/* Read the NREFS digests REFS, merged. NULL with a reason in ERR. */
+struct digest_reader *digest_open(const struct digest_ref *refs, size_t nrefs, char *err,
+				  size_t errlen);
 
 /* The next hash, ascending, each once: 1 with it in *HASH, 0 at the end,
  * -1 with a reason in ERR. */
@@ -38,7 +46,17 @@ int digest_next(struct digest_reader *r, uint64_t *hash, char *err, size_t errle
 
 void digest_free(struct digest_reader *r);
 
-/* Remove the RUNS runs at PATH. */
-void digest_remove(const char *path, unsigned runs);
+/* Write the hashes both A and B hold to W, ascending: how many, or -1 with
+ * a reason in ERR. */
+long long digest_intersect(struct digest_reader *a, struct digest_reader *b,
+			   struct digest_writer *w, char *err, size_t errlen);
+
+/* Read run I of REF, which has at most DIGEST_BUFFER hashes, into BUF:
+ * how many, or -1 with a reason in ERR. */
+long digest_load_run(const struct digest_ref *ref, unsigned i, uint64_t *buf, char *err,
+		     size_t errlen);
+
+/* Remove the runs of REF. */
+void digest_remove(const struct digest_ref *ref);
 
 #endif
