@@ -47,6 +47,9 @@ static void whole_run(void **state)
 	f[0].st.verify = (struct verify_counts){.sampled = 2, .equal = 1, .different = 1};
 	f[1].st.verified = 1;
 	f[1].st.verify = (struct verify_counts){.sampled = 3, .missing = 2, .unverified = 1};
+	f[1].repaired = f[2].repaired = 1;
+	f[1].shared_keys = 5, f[1].resent = 7;
+	f[2].shared_keys = 1, f[2].resent = 1;
 	memset(&run, 0, sizeof(run));
 	run.files = f;
 	run.n = 3;
@@ -86,6 +89,15 @@ static void whole_run(void **state)
 		GAUGE("files_lost_after_rename", "Files renamed by the last run whose records a server "
 						 "lost when it restarted later in the run.")
 		"memc_load_last_run_files_lost_after_rename 1\n"
+		GAUGE("files_repaired", "Files of the last run that re-sent the keys they share "
+					"with older files loading beside them.")
+		"memc_load_last_run_files_repaired 2\n"
+		GAUGE("keys_shared", "Keys of the last run's repaired files that older files "
+				     "loading beside them also stored.")
+		"memc_load_last_run_keys_shared 6\n"
+		GAUGE("records_resent", "Records the last run re-sent so that the newest file's "
+					"value of a key wins.")
+		"memc_load_last_run_records_resent 8\n"
 		GAUGE("lines", "Lines read by the last run, blank ones included.")
 		"memc_load_last_run_lines 8\n"
 		GAUGE("blank_lines", "Blank lines read by the last run.")
@@ -150,8 +162,8 @@ static void empty_run(void **state)
 		helps++;
 	for (const char *p = text; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		types++;
-	assert_int_equal(helps, 21);
-	assert_int_equal(types, 21);
+	assert_int_equal(helps, 24);
+	assert_int_equal(types, 24);
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }

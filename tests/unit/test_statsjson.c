@@ -83,6 +83,9 @@ static void whole_report(void **state)
 	run.signal = 15;
 	run.files = f;
 	run.n = 3;
+	f[0].repaired = 1;
+	f[0].shared_keys = 3;
+	f[0].resent = 4;
 	text = format(&run);
 	assert_string_equal(
 		text,
@@ -101,7 +104,8 @@ static void whole_report(void **state)
 		"\"bytes\": 120, \"seconds\": 0.25, \"error_rate\": 0.6666666666666666, "
 		"\"server_restarts\": 0, \"evictions\": 0, \"servers\": [{\"server\": "
 		"\"127.0.0.1:33014\", \"restarts\": 0, \"evictions\": 0, \"lost_after_rename\": true}], "
-		"\"verify\": null, \"high_error_rate\": true, \"failure\": null},\n"
+		"\"verify\": null, \"repair\": {\"shared_keys\": 3, \"resent\": 4}, "
+		"\"high_error_rate\": true, \"failure\": null},\n"
 		"    {\"name\": \"/data/a/20170929000100.tsv.gz\", \"status\": \"failed\", "
 		"\"lines\": 1, \"blank\": 0, \"processed\": 0, \"errors\": 1, \"errors_by_kind\": "
 		"{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, \"too_long\": 0, "
@@ -109,21 +113,23 @@ static void whole_report(void **state)
 		"\"bytes\": 40, \"seconds\": 1.0, \"error_rate\": 1.0, "
 		"\"server_restarts\": 1, \"evictions\": 5, \"servers\": [{\"server\": "
 		"\"127.0.0.1:33013\", \"restarts\": 1, \"evictions\": 5, \"lost_after_rename\": false}], "
-		"\"verify\": null, \"high_error_rate\": false, \"failure\": \"0 records rejected, 1 undelivered\"},\n"
+		"\"verify\": null, \"repair\": null, \"high_error_rate\": false, "
+		"\"failure\": \"0 records rejected, 1 undelivered\"},\n"
 		"    {\"name\": \"/data/a/20170929000200.tsv.gz\", \"status\": \"not_started\", "
 		"\"lines\": 0, \"blank\": 0, \"processed\": 0, \"errors\": 0, \"errors_by_kind\": "
 		"{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, \"too_long\": 0, "
 		"\"rejected\": 0, \"too_large\": 0, \"undelivered\": 0}, \"apps_dropped\": 0, \"coords_dropped\": 0, "
 		"\"bytes\": 0, \"seconds\": 0.0, \"error_rate\": 0.0, "
 		"\"server_restarts\": 0, \"evictions\": 0, \"servers\": [], "
-		"\"verify\": null, \"high_error_rate\": false, \"failure\": null}\n"
+		"\"verify\": null, \"repair\": null, \"high_error_rate\": false, \"failure\": null}\n"
 		"  ],\n"
 		"  \"totals\": {\"files\": 3, \"not_started\": 1, \"loaded\": 0, \"renamed\": 1, "
 		"\"held_back\": 0, \"failed\": 1, \"set_aside\": 0, \"high_error_rate\": 1, \"lines\": 8, \"blank\": 1, "
 		"\"processed\": 2, \"errors\": 5, \"errors_by_kind\": {\"fields\": 1, \"dev_type\": 1, "
 		"\"dev_id\": 1, \"key\": 1, \"too_long\": 0, \"rejected\": 0, \"too_large\": 0, \"undelivered\": 1}, "
 		"\"apps_dropped\": 2, \"coords_dropped\": 1, \"bytes\": 160, "
-		"\"server_restarts\": 1, \"evictions\": 5, \"verify\": null, \"error_rate\": 0.7142857142857143}\n"
+		"\"server_restarts\": 1, \"evictions\": 5, \"repaired\": 1, \"shared_keys\": 3, "
+		"\"resent\": 4, \"verify\": null, \"error_rate\": 0.7142857142857143}\n"
 		"}\n");
 	free(text);
 }
@@ -153,7 +159,8 @@ static void empty_run_and_dry(void **state)
 				  "{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, "
 				  "\"too_long\": 0, \"rejected\": 0, \"too_large\": 0, \"undelivered\": 0}, "
 				  "\"apps_dropped\": 0, \"coords_dropped\": 0, \"bytes\": 0, "
-				  "\"server_restarts\": 0, \"evictions\": 0, \"verify\": null, "
+				  "\"server_restarts\": 0, \"evictions\": 0, \"repaired\": 0, "
+				  "\"shared_keys\": 0, \"resent\": 0, \"verify\": null, "
 				  "\"error_rate\": 0.0}\n"
 				  "}\n");
 	free(text);
