@@ -69,6 +69,9 @@ static void put_files(FILE *out, const struct run_totals *t)
 	      "Keys of the last run's repaired files that older files loading beside them also "
 	      "stored.",
 	      t->shared_keys);
+	gauge(out, NAME("files_late"),
+	      "Files of the last run named older than a file an earlier run had already renamed.",
+	      t->late);
 	gauge(out, NAME("records_resent"),
 	      "Records the last run re-sent so that the newest file's value of a key wins.",
 	      t->resent);

@@ -38,6 +38,7 @@ struct file_run {
 	unsigned repair_runs;   /* runs of its repair's (its repair set) */
 	int repairing;          /* a repair worker runs for it */
 	int repair_failed;
+	int late;               /* named older than a file an earlier run renamed */
 	struct file_stats repair; /* the repair's counts: processed = re-sent */
 	int has_repair_result;
 	struct server_seen *repair_servers; /* what the repair saw of each server */
@@ -79,6 +80,10 @@ void run_keys_close(struct run *run);
 /* The path of file IDX's digest of KIND (with keys kept), into OUT. */
 void run_digest_path(const struct run *run, size_t idx, enum settle_kind kind, char *out,
 		     size_t outlen);
+
+/* Warn of the files named older than one an earlier run already renamed
+ * in their directory: they can only overwrite newer values. */
+void run_find_late(struct run *run);
 
 /* The next repair to start, as a task number, or -1; the run's src and
  * nsrc hold its sources until the next call. */

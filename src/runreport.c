@@ -45,6 +45,7 @@ void run_report_totals(const struct run_report *r, struct run_totals *t)
 		t->high_error_rate += f->high_error_rate != 0;
 		t->lost_after_rename += lost_any(&f->lost);
 		t->repaired += f->repaired != 0;
+		t->late += f->late != 0;
 		t->shared_keys += f->shared_keys;
 		t->resent += f->resent;
 	}

@@ -26,6 +26,7 @@ struct report_file {
 	 * older files loading beside it, and the records it re-sent. */
 	int repaired;
 	uint64_t shared_keys, resent;
+	int late; /* named older than a file an earlier run renamed */
 };
 
 struct run_report {
@@ -62,6 +63,7 @@ struct run_totals {
 	size_t high_error_rate;   /* files with high_error_rate */
 	size_t lost_after_rename; /* files with a server in lost */
 	size_t repaired;          /* files that ran a repair */
+	size_t late;              /* files with late */
 	uint64_t shared_keys, resent; /* their sums */
 };
 

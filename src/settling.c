@@ -150,6 +150,61 @@ void run_drop_digests(struct run *run)
 		drop_digests(run, i);
 }
 
+/* The newest done name (".NAME" without its dot) in DIR that looks like
+ * BASE (same length, same extension), into OUT; "" when none. */
+static void newest_done(const char *dir, const char *base, char *out, size_t outlen)
+{
+	const char *ext = strchr(base, '.');
+	DIR *d = opendir(dir[0] ? dir : ".");
+	struct dirent *e;
+
+	out[0] = '\0';
+	if (d == NULL)
+		return;
+	/* readdir_r is deprecated; one stream per thread makes readdir safe. */
+	// cppcheck-suppress readdirCalled
+	while ((e = readdir(d)) != NULL) {
+		const char *name = e->d_name + 1, *dot = strchr(name, '.');
+		if (e->d_name[0] != '.' || strlen(name) != strlen(base) || dot == NULL ||
+		    ext == NULL || strcmp(dot, ext) != 0 || strcmp(name, out) <= 0 ||
+		    strlen(name) >= outlen)
+			continue;
+		snprintf(out, outlen, "%s", name);
+	}
+	closedir(d);
+}
+
+void run_find_late(struct run *run)
+{
+	char dir[4096] = "", done[256] = "", cached[4096 + 256] = "\1";
+
+	for (size_t i = 0; i < run->n; i++) {
+		const char *path = run->files[i], *slash = strrchr(path, '/');
+		const char *base = slash ? slash + 1 : path;
+		size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+		char key[sizeof(cached)];
+
+		if (dirlen >= sizeof(dir) || strlen(base) >= sizeof(done))
+			continue;
+		memcpy(dir, path, dirlen);
+		dir[dirlen] = '\0';
+		/* One scan per directory and shape of name: files come in order. */
+		snprintf(key, sizeof(key), "%s\n%zu%s", dir, strlen(base),
+			 strchr(base, '.') ? strchr(base, '.') : "");
+		if (strcmp(key, cached) != 0) {
+			newest_done(dir, base, done, sizeof(done));
+			snprintf(cached, sizeof(cached), "%s", key);
+		}
+		if (done[0] == '\0' || strcmp(base, done) >= 0)
+			continue;
+		run->fr[i].late = 1;
+		log_warn("%s is older than %s%s, which an earlier run loaded: loading it now overwrites "
+			 "that file's newer values of the keys both have; to keep the newest, rename "
+			 "%s.%s back to %s%s so that it loads again after this one",
+			 path, dir, done, dir, done, dir, done);
+	}
+}
+
 long run_next_repair(struct run *run)
 {
 	long idx;

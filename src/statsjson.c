@@ -148,6 +148,7 @@ static void put_file(FILE *out, const struct run_report *run, const struct repor
 			f->shared_keys, f->resent);
 	else
 		fputs(", \"repair\": null", out);
+	fprintf(out, ", \"late\": %s", f->late ? "true" : "false");
 	fprintf(out,
 		", \"high_error_rate\": %s, \"failure\": ", f->high_error_rate ? "true" : "false");
 	if (f->outcome != OUTCOME_FAILED && f->outcome != OUTCOME_SET_ASIDE)
@@ -171,8 +172,9 @@ static void put_totals(FILE *out, const struct run_report *run)
 	fprintf(out, ", \"server_restarts\": %" PRIu64 ", \"evictions\": %" PRIu64,
 		t.server_restarts, t.evicted);
 	fprintf(out,
-		", \"repaired\": %zu, \"shared_keys\": %" PRIu64 ", \"resent\": %" PRIu64,
-		t.repaired, t.shared_keys, t.resent);
+		", \"repaired\": %zu, \"shared_keys\": %" PRIu64 ", \"resent\": %" PRIu64
+		", \"late\": %zu",
+		t.repaired, t.shared_keys, t.resent, t.late);
 	put_verify(out, &t.sum);
 	fputs(", \"error_rate\": ", out);
 	put_double(out, file_stats_error_rate(&t.sum));

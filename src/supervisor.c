@@ -266,6 +266,7 @@ static void report_run(const struct run *run, struct run_report *r)
 			.st = f->st,
 			.servers = f->servers,
 			.lost = f->lost,
+			.late = f->late,
 			.repaired = f->has_repair_result,
 			.shared_keys = f->repair.repair_keys,
 			.resent = f->repair.processed,
@@ -327,6 +328,8 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, struct run_
 		if (stat(files[i], &sb) == 0)
 			run.bytes_total += (uint64_t)sb.st_size;
 	}
+	if (!cfg->dry)
+		run_find_late(&run);
 	if (n == 0)
 		; /* nothing to load: the summary says so */
 	else if (cfg->serial)

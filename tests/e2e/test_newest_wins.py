@@ -62,3 +62,27 @@ def test_newest_value_wins(mc, decode, tmp_path, workers, shares):
     assert t["repaired"] == sum(r is not None for r in repairs)
     assert t["resent"] == sum(r["resent"] for r in repairs if r)
     assert t["shared_keys"] == sum(r["shared_keys"] for r in repairs if r)
+
+
+def test_late_file_is_named(mc, tmp_path):
+    """A file named older than one an earlier run renamed can only overwrite
+    newer values: the run says so, names the file to load again, and
+    counts it."""
+    newer = write_gz(tmp_path / "20170929010000.tsv.gz", [line(i, 1) for i in range(40)])
+    res = run(mc.opts() + ["--pattern", str(tmp_path / "*.tsv.gz")])
+    assert res.rc == 0 and len(res.renamed()) == 1, res
+    late = write_gz(tmp_path / "20170929000000.tsv.gz", [line(i, 0) for i in range(40)])
+    stats = tmp_path / "stats.json"
+    res = run(mc.opts() + ["--stats-json", str(stats), "--pattern", str(tmp_path / "*.tsv.gz")])
+    assert res.rc == 0, res
+    warned = [l for l in res.lines if " W %s is older than %s" % (late, str(newer)) in l]
+    assert len(warned) == 1, res
+    assert ("rename %s back to %s" % (tmp_path / ("." + newer.name), newer)) in warned[0]
+    report = json.loads(stats.read_text())
+    assert [f["late"] for f in report["files"]] == [True]
+    assert report["totals"]["late"] == 1
+    # A file newer than every renamed one is not late.
+    write_gz(tmp_path / "20170929020000.tsv.gz", [line(i, 2) for i in range(40)])
+    res = run(mc.opts() + ["--stats-json", str(stats), "--pattern", str(tmp_path / "*.tsv.gz")])
+    assert res.rc == 0 and not any(" is older than " in l for l in res.lines), res
+    assert json.loads(stats.read_text())["totals"]["late"] == 0

@@ -50,6 +50,7 @@ static void whole_run(void **state)
 	f[1].repaired = f[2].repaired = 1;
 	f[1].shared_keys = 5, f[1].resent = 7;
 	f[2].shared_keys = 1, f[2].resent = 1;
+	f[2].late = 1;
 	memset(&run, 0, sizeof(run));
 	run.files = f;
 	run.n = 3;
@@ -95,6 +96,9 @@ static void whole_run(void **state)
 		GAUGE("keys_shared", "Keys of the last run's repaired files that older files "
 				     "loading beside them also stored.")
 		"memc_load_last_run_keys_shared 6\n"
+		GAUGE("files_late", "Files of the last run named older than a file an earlier run "
+				    "had already renamed.")
+		"memc_load_last_run_files_late 1\n"
 		GAUGE("records_resent", "Records the last run re-sent so that the newest file's "
 					"value of a key wins.")
 		"memc_load_last_run_records_resent 8\n"
@@ -162,8 +166,8 @@ static void empty_run(void **state)
 		helps++;
 	for (const char *p = text; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		types++;
-	assert_int_equal(helps, 24);
-	assert_int_equal(types, 24);
+	assert_int_equal(helps, 25);
+	assert_int_equal(types, 25);
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }

@@ -86,6 +86,7 @@ static void whole_report(void **state)
 	f[0].repaired = 1;
 	f[0].shared_keys = 3;
 	f[0].resent = 4;
+	f[0].late = 1;
 	text = format(&run);
 	assert_string_equal(
 		text,
@@ -105,7 +106,7 @@ static void whole_report(void **state)
 		"\"server_restarts\": 0, \"evictions\": 0, \"servers\": [{\"server\": "
 		"\"127.0.0.1:33014\", \"restarts\": 0, \"evictions\": 0, \"lost_after_rename\": true}], "
 		"\"verify\": null, \"repair\": {\"shared_keys\": 3, \"resent\": 4}, "
-		"\"high_error_rate\": true, \"failure\": null},\n"
+		"\"late\": true, \"high_error_rate\": true, \"failure\": null},\n"
 		"    {\"name\": \"/data/a/20170929000100.tsv.gz\", \"status\": \"failed\", "
 		"\"lines\": 1, \"blank\": 0, \"processed\": 0, \"errors\": 1, \"errors_by_kind\": "
 		"{\"fields\": 0, \"dev_type\": 0, \"dev_id\": 0, \"key\": 0, \"too_long\": 0, "
@@ -113,7 +114,7 @@ static void whole_report(void **state)
 		"\"bytes\": 40, \"seconds\": 1.0, \"error_rate\": 1.0, "
 		"\"server_restarts\": 1, \"evictions\": 5, \"servers\": [{\"server\": "
 		"\"127.0.0.1:33013\", \"restarts\": 1, \"evictions\": 5, \"lost_after_rename\": false}], "
-		"\"verify\": null, \"repair\": null, \"high_error_rate\": false, "
+		"\"verify\": null, \"repair\": null, \"late\": false, \"high_error_rate\": false, "
 		"\"failure\": \"0 records rejected, 1 undelivered\"},\n"
 		"    {\"name\": \"/data/a/20170929000200.tsv.gz\", \"status\": \"not_started\", "
 		"\"lines\": 0, \"blank\": 0, \"processed\": 0, \"errors\": 0, \"errors_by_kind\": "
@@ -121,7 +122,8 @@ static void whole_report(void **state)
 		"\"rejected\": 0, \"too_large\": 0, \"undelivered\": 0}, \"apps_dropped\": 0, \"coords_dropped\": 0, "
 		"\"bytes\": 0, \"seconds\": 0.0, \"error_rate\": 0.0, "
 		"\"server_restarts\": 0, \"evictions\": 0, \"servers\": [], "
-		"\"verify\": null, \"repair\": null, \"high_error_rate\": false, \"failure\": null}\n"
+		"\"verify\": null, \"repair\": null, \"late\": false, \"high_error_rate\": false, "
+		"\"failure\": null}\n"
 		"  ],\n"
 		"  \"totals\": {\"files\": 3, \"not_started\": 1, \"loaded\": 0, \"renamed\": 1, "
 		"\"held_back\": 0, \"failed\": 1, \"set_aside\": 0, \"high_error_rate\": 1, \"lines\": 8, \"blank\": 1, "
@@ -129,7 +131,7 @@ static void whole_report(void **state)
 		"\"dev_id\": 1, \"key\": 1, \"too_long\": 0, \"rejected\": 0, \"too_large\": 0, \"undelivered\": 1}, "
 		"\"apps_dropped\": 2, \"coords_dropped\": 1, \"bytes\": 160, "
 		"\"server_restarts\": 1, \"evictions\": 5, \"repaired\": 1, \"shared_keys\": 3, "
-		"\"resent\": 4, \"verify\": null, \"error_rate\": 0.7142857142857143}\n"
+		"\"resent\": 4, \"late\": 1, \"verify\": null, \"error_rate\": 0.7142857142857143}\n"
 		"}\n");
 	free(text);
 }
@@ -160,7 +162,7 @@ static void empty_run_and_dry(void **state)
 				  "\"too_long\": 0, \"rejected\": 0, \"too_large\": 0, \"undelivered\": 0}, "
 				  "\"apps_dropped\": 0, \"coords_dropped\": 0, \"bytes\": 0, "
 				  "\"server_restarts\": 0, \"evictions\": 0, \"repaired\": 0, "
-				  "\"shared_keys\": 0, \"resent\": 0, \"verify\": null, "
+				  "\"shared_keys\": 0, \"resent\": 0, \"late\": 0, \"verify\": null, "
 				  "\"error_rate\": 0.0}\n"
 				  "}\n");
 	free(text);
