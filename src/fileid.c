@@ -63,6 +63,12 @@ int file_id_check(const char *path, const struct file_id *opened, char *why, siz
 	return -1;
 }
 
+int file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
+}
+
 int file_id_settled(const struct file_id *opened, int settle, double now)
 {
 	double mtime = (double)opened->mtime_sec + (double)opened->mtime_nsec / 1e9;

@@ -21,6 +21,9 @@ const char *file_type_name(mode_t mode);
 /* Describe the file SB was taken of. */
 void file_id_of(const struct stat *sb, struct file_id *id);
 
+/* Whether A and B describe the same file, unchanged. */
+int file_id_equal(const struct file_id *a, const struct file_id *b);
+
 /* 0 when PATH still names the file OPENED describes, with the same size and
  * modification time; else -1 with what became of it in WHY: "was deleted
  * during the load", "was renamed to .NAME by another run", "changed during

@@ -18,12 +18,6 @@
 #include "run.h"
 #include "worker.h"
 
-static int same_file(const struct file_id *a, const struct file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
-}
-
 /* Into ALL, what a pass saw of the servers: the first pass's first process,
  * the last one's last; a new process between passes is a restart. */
 static void add_servers(struct server_seen *all, const struct server_seen *pass, int n,
@@ -126,7 +120,7 @@ void repair_run(const struct run *run, size_t idx, struct file_stats *st,
 				 pass.failure[0] ? pass.failure : "not every record was acknowledged");
 			goto done;
 		}
-		if (!same_file(&pass.opened, &run->fr[idx].st.opened)) {
+		if (!file_id_equal(&pass.opened, &run->fr[idx].st.opened)) {
 			snprintf(st->failure, sizeof(st->failure), "the file changed since its load");
 			goto done;
 		}
