@@ -65,6 +65,7 @@ struct run {
 	char keydir[4096]; /* the run's key digests; "" when none are kept */
 	struct settle_source *src; /* the sources of the repair being started */
 	size_t nsrc;
+	struct server_set resend; /* and the servers it re-sends everything to */
 };
 
 /* Task numbers of the pool: a file's load, or its repair. */

@@ -211,7 +211,7 @@ long run_next_repair(struct run *run)
 
 	if (run->settle == NULL)
 		return -1;
-	while ((idx = settle_next_repair(run->settle, run->src, &run->nsrc)) >= 0) {
+	while ((idx = settle_next_repair(run->settle, run->src, &run->nsrc, &run->resend)) >= 0) {
 		if (run->keydir[0] != '\0')
 			return RUN_REPAIR_TASK(run, (size_t)idx);
 		/* Cannot be: without digests no two activities overlap. */

@@ -2,6 +2,7 @@
  * file is settled (settle.h). Pure. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "settle.h"
 
@@ -11,7 +12,7 @@ enum state {
 	LOADED,       /* its load ended well; older files not all settled yet */
 	NEEDS_REPAIR, /* every older file settled, and it overlapped one */
 	REPAIRING,    /* named by settle_next_repair; its repair runs */
-	SETTLED,
+	SETTLED,      /* (a mend may still run for it: see lost and busy) */
 	FAILED,
 };
 
@@ -24,16 +25,40 @@ struct span {
 struct file {
 	enum state state;
 	int aside; /* set aside: settles without a repair */
-	struct span load, repair;
+	/* A newer file overlapping its repair (with sources: keyed) re-sends
+	 * its keys of the file's repair set; one overlapping any of its second
+	 * passes (PASS: the latest repair or mend) re-sends all its records
+	 * for RESENT, the servers of every such pass. */
+	struct span load, repair, pass;
+	int keyed, pass_keyed;
+	struct server_set resent;
+	struct server_set lost;     /* servers it is to re-send everything to */
+	struct server_set mending;  /* those its pass under way re-sends to */
+	struct server_set unmended; /* a mend of them failed */
 };
 
 struct settle {
 	size_t n;
 	size_t first_open; /* files before it are settled */
 	int failed;        /* a file at or after first_open failed */
+	int busy;          /* a repair or a mend was named and has not ended */
 	uint64_t clock;
 	struct file *f;
 };
+
+static int set_empty(const struct server_set *set)
+{
+	for (size_t i = 0; i < sizeof(set->bits); i++)
+		if (set->bits[i])
+			return 0;
+	return 1;
+}
+
+static void set_union(struct server_set *to, const struct server_set *from)
+{
+	for (size_t i = 0; i < sizeof(to->bits); i++)
+		to->bits[i] |= from->bits[i];
+}
 
 struct settle *settle_new(size_t nfiles)
 {
@@ -64,8 +89,10 @@ size_t settle_max_sources(const struct settle *s)
 }
 
 /* The older activities that may have written after file F's load began:
- * into SRC when it is not NULL; returns how many. */
-static size_t sources_of(const struct settle *s, size_t f, struct settle_source *src)
+ * into SRC when it is not NULL, returning how many whose keys count; and
+ * the servers they re-sent everything to, added to *RESEND. */
+static size_t sources_of(const struct settle *s, size_t f, struct settle_source *src,
+			 struct server_set *resend)
 {
 	uint64_t since = s->f[f].load.start;
 	size_t n = 0;
@@ -77,13 +104,24 @@ static size_t sources_of(const struct settle *s, size_t f, struct settle_source 
 				src[n] = (struct settle_source){g, SETTLE_LOAD};
 			n++;
 		}
-		if (o->repair.ran && o->repair.end > since) {
+		if (o->keyed && o->repair.end > since) {
 			if (src != NULL)
 				src[n] = (struct settle_source){g, SETTLE_REPAIR};
 			n++;
 		}
+		if (o->pass.ran && o->pass.end > since)
+			set_union(resend, &o->resent);
 	}
 	return n;
+}
+
+/* The oldest settled file with records to re-send, or -1. */
+static long first_lost(const struct settle *s)
+{
+	for (size_t g = 0; g < s->first_open; g++)
+		if (!set_empty(&s->f[g].lost))
+			return (long)g;
+	return -1;
 }
 
 /* Settle every file that can be now, oldest first: up to the first one
@@ -98,7 +136,12 @@ static void advance(struct settle *s)
 		}
 		if (f->state != LOADED)
 			return;
-		if (!f->aside && sources_of(s, s->first_open, NULL) > 0) {
+		/* A mend to come or under way overlaps it, whatever it did. */
+		if (s->busy || first_lost(s) >= 0)
+			return;
+		struct server_set resend = f->lost;
+		if (!f->aside && (sources_of(s, s->first_open, NULL, &resend) > 0 ||
+				  !set_empty(&resend))) {
 			f->state = NEEDS_REPAIR;
 			return;
 		}
@@ -107,19 +150,31 @@ static void advance(struct settle *s)
 	}
 }
 
-static struct span *span_of(struct file *f, enum settle_kind kind)
+static void span_start(struct span *sp, uint64_t now)
 {
-	return kind == SETTLE_LOAD ? &f->load : &f->repair;
+	sp->start = now;
+	sp->end = 0;
+	sp->ran = 1;
+}
+
+static void span_end(struct span *sp, uint64_t now)
+{
+	if (sp->ran && sp->end == 0)
+		sp->end = now;
 }
 
 void settle_started(struct settle *s, size_t file, enum settle_kind kind)
 {
 	struct file *f = &s->f[file];
-	struct span *sp = span_of(f, kind);
 
-	sp->start = ++s->clock;
-	sp->end = 0;
-	sp->ran = 1;
+	++s->clock;
+	if (kind == SETTLE_LOAD) {
+		span_start(&f->load, s->clock);
+	} else {
+		span_start(&f->pass, s->clock);
+		if (f->pass_keyed) /* a mend leaves the repair's span as it was */
+			span_start(&f->repair, s->clock);
+	}
 	if (kind == SETTLE_LOAD && f->state == IDLE)
 		f->state = LOADING;
 }
@@ -127,12 +182,21 @@ void settle_started(struct settle *s, size_t file, enum settle_kind kind)
 void settle_ended(struct settle *s, size_t file, enum settle_kind kind, int ok)
 {
 	struct file *f = &s->f[file];
-	struct span *sp = span_of(f, kind);
 
-	if (sp->ran && sp->end == 0)
-		sp->end = ++s->clock;
-	if (f->state == SETTLED || f->state == FAILED)
+	++s->clock;
+	if (kind == SETTLE_LOAD) {
+		span_end(&f->load, s->clock);
+	} else {
+		span_end(&f->pass, s->clock);
+		span_end(&f->repair, s->clock);
+		s->busy = 0;
+	}
+	if (f->state == SETTLED && kind == SETTLE_REPAIR && !ok)
+		set_union(&f->unmended, &f->mending); /* its mend failed */
+	if (f->state == SETTLED || f->state == FAILED) {
+		advance(s);
 		return;
+	}
 	if (!ok)
 		f->state = FAILED;
 	else if (kind == SETTLE_LOAD && f->state == LOADING)
@@ -144,14 +208,67 @@ void settle_ended(struct settle *s, size_t file, enum settle_kind kind, int ok)
 	advance(s);
 }
 
-long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsrc)
+/* Name G's pass: it re-sends everything of RESEND, and so must every
+ * settled file newer than G afterwards (their lines of the same keys are
+ * newer); unsettled ones see it as a source. */
+static long name_pass(struct settle *s, size_t g, const struct server_set *resend, int keyed,
+		      struct server_set *out)
+{
+	struct file *f = &s->f[g];
+
+	*out = f->mending = *resend;
+	/* Its span is one for all its passes: a newer file that overlapped
+	 * any of them re-sends for the servers of all. */
+	set_union(&f->resent, resend);
+	if (!set_empty(resend))
+		for (size_t h = g + 1; h < s->first_open; h++)
+			set_union(&s->f[h].lost, resend);
+	memset(&f->lost, 0, sizeof(f->lost));
+	f->keyed |= keyed;
+	f->pass_keyed = keyed;
+	s->busy = 1;
+	return (long)g;
+}
+
+long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsrc,
+			struct server_set *resend)
 {
 	advance(s);
+	if (s->busy)
+		return -1;
+	long g = first_lost(s);
+	if (g >= 0) {
+		struct server_set want = s->f[g].lost;
+		*nsrc = 0;
+		return name_pass(s, (size_t)g, &want, 0, resend);
+	}
 	if (s->failed || s->first_open >= s->n || s->f[s->first_open].state != NEEDS_REPAIR)
 		return -1;
-	*nsrc = sources_of(s, s->first_open, src);
-	s->f[s->first_open].state = REPAIRING;
-	return (long)s->first_open;
+	struct file *f = &s->f[s->first_open];
+	struct server_set want = f->lost;
+	*nsrc = sources_of(s, s->first_open, src, &want);
+	f->state = REPAIRING;
+	return name_pass(s, s->first_open, &want, *nsrc > 0, resend);
+}
+
+void settle_lost(struct settle *s, size_t file, int server)
+{
+	struct file *f = &s->f[file];
+
+	if (f->state == IDLE || f->state == FAILED || f->aside)
+		return;
+	server_set_add(&f->lost, server);
+}
+
+int settle_unmended(const struct settle *s, size_t file, struct server_set *lost)
+{
+	const struct file *f = &s->f[file];
+
+	if (f->state != SETTLED)
+		return 0;
+	*lost = f->lost;
+	set_union(lost, &f->unmended);
+	return !set_empty(lost);
 }
 
 int settle_done(const struct settle *s, size_t file)

@@ -19,12 +19,23 @@
  * each once every older file is settled; loads of newer files go on beside
  * them, and treat a repair they overlapped as an older activity too.
  *
+ * A server that restarted lost what its old process held: the file whose
+ * records went there re-sends every one of them to it (settle_lost). A
+ * file not settled yet does so in its repair; a settled one in a "mend",
+ * a repair of a settled file, run oldest first and before any newer file
+ * settles. Every newer file that a mend or such a repair overlapped
+ * re-sends its own records to that server too, so that the newest line of
+ * each key still lands there last.
+ *
  * A file whose load or repair fails never settles, and neither does any
- * newer file: they load again next run, in order, as today. */
+ * newer file: they load again next run, in order, as today. A mend that
+ * fails leaves its (renamed) file's records on the server lost. */
 #ifndef MEMC_LOAD_SETTLE_H
 #define MEMC_LOAD_SETTLE_H
 
 #include <stddef.h>
+
+#include "report.h"
 
 enum settle_kind { SETTLE_LOAD, SETTLE_REPAIR };
 
@@ -46,11 +57,22 @@ void settle_free(struct settle *s);
 void settle_started(struct settle *s, size_t file, enum settle_kind kind);
 void settle_ended(struct settle *s, size_t file, enum settle_kind kind, int ok);
 
-/* The file that is to repair now, or -1 when none is (yet). Its repair set
- * is its own keys that the activities in SRC (room for settle_max_sources)
- * stored; *NSRC says how many. Named once per file; the repair is started
- * at once or not at all (settle_ended with ok 0 without a start fails it). */
-long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsrc);
+/* The file that is to repair (or mend) now, or -1 when none is (yet). Its
+ * repair set is its own keys that the activities in SRC (room for
+ * settle_max_sources) stored; *NSRC says how many (0 for a mend, whose
+ * keys stay as they were). Besides those, it re-sends every record it has
+ * for the servers in *RESEND. One at a time; the repair is started at once
+ * or not at all (settle_ended with ok 0 without a start fails it). */
+long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsrc,
+			struct server_set *resend);
+
+/* FILE's records on SERVER are gone: the server restarted during or after
+ * its load or repair. Ignored for a file that failed or was set aside. */
+void settle_lost(struct settle *s, size_t file, int server);
+
+/* Whether settled FILE still has records to re-send to a server that
+ * lost them (the run stopped, or its mend failed), into *LOST. */
+int settle_unmended(const struct settle *s, size_t file, struct server_set *lost);
 
 /* Most sources a repair can have: two per older file. */
 size_t settle_max_sources(const struct settle *s);

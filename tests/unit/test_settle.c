@@ -1,9 +1,9 @@
 /* test_settle.c -- the settle rule, model-checked: random runs of files
  * that share keys, their loads and repairs interleaved at random, writes
- * of each activity landing at random moments within it, some failing;
- * after every run the simulated server must hold, for every key whose
- * newest file settled, that file's last line of it: what the serial
- * original leaves. */
+ * of each activity landing at random moments within it, some failing, and
+ * servers restarting at random (losing what they held); after every run
+ * the simulated servers must hold, for every key whose newest file
+ * settled, that file's last line of it: what the serial original leaves. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #define MAX_FILES 7
 #define KEYS	  12
 #define MAX_LINES 16
+#define SERVERS	  2 /* key K lives on server K % SERVERS */
 
 /* A line: its key and its value, which names the file and the line. */
 struct line {
@@ -35,8 +36,10 @@ struct activity {
 	int file;
 	enum settle_kind kind;
 	int set[KEYS]; /* a repair's keys */
+	struct server_set resend; /* and the servers it re-sends everything to */
 	int next;      /* the next line to look at */
 	int running;
+	int saw_restart[SERVERS]; /* a server it wrote to restarted meanwhile */
 };
 
 struct sim {
@@ -48,7 +51,9 @@ struct sim {
 	int nact;
 	int server[KEYS]; /* -1: nothing stored */
 	int freed[MAX_FILES]; /* settle_keys_needed said no: its digests are gone */
-	int fail_pct;
+	int held[MAX_FILES][SERVERS]; /* the file has records on the server's process */
+	int loading[MAX_FILES];       /* its load runs */
+	int fail_pct, restart_pct;
 };
 
 static uint32_t next_rand(struct sim *s)
@@ -81,7 +86,9 @@ static void make_files(struct sim *s)
 
 static int writes_key(const struct activity *a, const struct sim_file *f, int j)
 {
-	return a->kind == SETTLE_LOAD || a->set[f->lines[j].key];
+	int key = f->lines[j].key;
+
+	return a->kind == SETTLE_LOAD || a->set[key] || server_set_has(&a->resend, key % SERVERS);
 }
 
 /* One write of A, if it has one left: 1 when it wrote, 0 when it is done. */
@@ -94,18 +101,48 @@ static int step(struct sim *s, struct activity *a)
 	if (a->next == f->nlines)
 		return 0;
 	s->server[f->lines[a->next].key] = f->lines[a->next].value;
+	s->held[a->file][f->lines[a->next].key % SERVERS] = 1;
 	a->next++;
 	return 1;
 }
 
+/* Server X restarts: it loses every key. The files with records there
+ * lose them; for one still loading, its end will say so (it saw the
+ * restart), as the loader learns it from the load's report. */
+static void restart(struct sim *s, struct settle *st, int x)
+{
+	for (int k = 0; k < KEYS; k++)
+		if (k % SERVERS == x)
+			s->server[k] = -1;
+	for (int i = 0; i < s->nfiles; i++) {
+		if (!s->held[i][x])
+			continue;
+		s->held[i][x] = 0;
+		if (!s->loading[i])
+			settle_lost(st, (size_t)i, x);
+	}
+	for (int i = 0; i < s->nact; i++)
+		if (s->act[i].running && s->act[i].kind == SETTLE_LOAD)
+			s->act[i].saw_restart[x] = 1;
+}
+
 static struct activity *start(struct sim *s, struct settle *st, int file, enum settle_kind kind)
 {
-	struct activity *a = &s->act[s->nact++];
+	struct activity *a = s->act;
+
+	/* Mends make any number of activities: reuse an ended one's slot. */
+	while (a < s->act + s->nact && a->running)
+		a++;
+	if (a == s->act + s->nact)
+		s->nact++;
+	assert_true(s->nact <= MAX_FILES * 2);
 
 	memset(a, 0, sizeof(*a));
 	a->file = file;
 	a->kind = kind;
 	a->running = 1;
+	if (kind == SETTLE_LOAD)
+		s->loading[file] = 1;
 	settle_started(st, (size_t)file, kind);
 	return a;
 }
@@ -122,7 +159,8 @@ static void repair_set(struct sim *s, int file, const struct settle_source *src,
 			set[k] = src[i].kind == SETTLE_LOAD ? s->f[g].has[k] : s->repair_set[g][k];
 		}
 	}
-	memcpy(s->repair_set[file], set, sizeof(int) * KEYS);
+	if (n > 0) /* a mend keeps the keys of the file's repair */
+		memcpy(s->repair_set[file], set, sizeof(int) * KEYS);
 }
 
 static int running(const struct sim *s)
@@ -138,6 +176,7 @@ static void run_once(struct sim *s)
 {
 	struct settle *st = settle_new((size_t)s->nfiles);
 	struct settle_source src[2 * MAX_FILES];
+	struct server_set resend;
 	int next_load = 0;
 
 	assert_non_null(st);
@@ -150,14 +189,19 @@ static void run_once(struct sim *s)
 		for (int i = 0; i < next_load; i++)
 			if (!settle_keys_needed(st, (size_t)i))
 				s->freed[i] = 1;
-		long r = settle_next_repair(st, src, &nsrc);
+		long r = settle_next_repair(st, src, &nsrc, &resend);
 		if (r >= 0) {
 			assert_true(nsrc <= settle_max_sources(st));
-			assert_false(s->freed[r]);
+			assert_true(nsrc == 0 || !s->freed[r]); /* a mend reads no digest */
 			for (size_t i = 0; i < nsrc; i++)
 				assert_false(s->freed[src[i].file]);
 			struct activity *a = start(s, st, (int)r, SETTLE_REPAIR);
 			repair_set(s, (int)r, src, nsrc, a->set);
+			a->resend = resend;
+			continue;
+		}
+		if (s->restart_pct > 0 && pick(s, 100) < s->restart_pct) {
+			restart(s, st, pick(s, SERVERS));
 			continue;
 		}
 		int live[MAX_FILES * 2], nlive = 0;
@@ -175,6 +219,12 @@ static void run_once(struct sim *s)
 		if (step(s, a) == 0) {
 			int ok = pick(s, 100) >= s->fail_pct;
 			a->running = 0;
+			if (a->kind == SETTLE_LOAD) {
+				s->loading[a->file] = 0;
+				for (int x = 0; x < SERVERS; x++)
+					if (a->saw_restart[x])
+						settle_lost(st, (size_t)a->file, x);
+			}
 			settle_ended(st, (size_t)a->file, a->kind, ok);
 		}
 	}
@@ -196,7 +246,11 @@ static void run_once(struct sim *s)
 					newest = i;
 					want = s->f[i].lines[j].value;
 				}
-		if (newest >= 0 && settle_done(st, (size_t)newest))
+		struct server_set unmended;
+		/* A file whose mend failed may have lost its keys there. */
+		if (newest >= 0 && settle_done(st, (size_t)newest) &&
+		    !(settle_unmended(st, (size_t)newest, &unmended) &&
+		      server_set_has(&unmended, k % SERVERS)))
 			assert_int_equal(s->server[k], want);
 	}
 	if (s->fail_pct == 0)
@@ -207,7 +261,7 @@ static void run_once(struct sim *s)
 	settle_free(st);
 }
 
-static void model_check(int fail_pct)
+static void model_check(int fail_pct, int restart_pct)
 {
 	for (uint64_t seed = 1; seed <= 20000; seed++) {
 		struct sim s;
@@ -215,6 +269,7 @@ static void model_check(int fail_pct)
 		s.rng = seed * UINT64_C(0x9E3779B97F4A7C15);
 		s.workers = 1 + pick(&s, 4);
 		s.fail_pct = fail_pct;
+		s.restart_pct = restart_pct;
 		make_files(&s);
 		run_once(&s);
 	}
@@ -223,13 +278,25 @@ static void model_check(int fail_pct)
 static void test_serial_state_without_failures(void **state)
 {
 	(void)state;
-	model_check(0);
+	model_check(0, 0);
 }
 
 static void test_serial_state_with_failures(void **state)
 {
 	(void)state;
-	model_check(15);
+	model_check(15, 0);
+}
+
+static void test_serial_state_with_restarts(void **state)
+{
+	(void)state;
+	model_check(0, 3);
+}
+
+static void test_serial_state_with_restarts_and_failures(void **state)
+{
+	(void)state;
+	model_check(15, 3);
 }
 
 /* One worker: no activity overlaps another, so nothing repairs. */
@@ -237,13 +304,14 @@ static void test_one_worker_never_repairs(void **state)
 {
 	struct settle *st = settle_new(3);
 	struct settle_source src[6];
+	struct server_set resend;
 	size_t n;
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		settle_started(st, i, SETTLE_LOAD);
 		settle_ended(st, i, SETTLE_LOAD, 1);
-		assert_int_equal(settle_next_repair(st, src, &n), -1);
+		assert_int_equal(settle_next_repair(st, src, &n, &resend), -1);
 		assert_true(settle_done(st, i));
 	}
 	settle_free(st);
@@ -255,17 +323,18 @@ static void test_overlap_chain(void **state)
 {
 	struct settle *st = settle_new(3);
 	struct settle_source src[6];
+	struct server_set resend;
 	size_t n;
 
 	(void)state;
 	settle_started(st, 0, SETTLE_LOAD);
 	settle_started(st, 1, SETTLE_LOAD);
 	settle_ended(st, 1, SETTLE_LOAD, 1);
-	assert_int_equal(settle_next_repair(st, src, &n), -1);
+	assert_int_equal(settle_next_repair(st, src, &n, &resend), -1);
 	assert_false(settle_done(st, 1));
 	settle_ended(st, 0, SETTLE_LOAD, 1);
 	assert_true(settle_done(st, 0));
-	assert_int_equal(settle_next_repair(st, src, &n), 1);
+	assert_int_equal(settle_next_repair(st, src, &n, &resend), 1);
 	assert_int_equal(n, 1);
 	assert_int_equal(src[0].file, 0);
 	assert_int_equal(src[0].kind, SETTLE_LOAD);
@@ -275,7 +344,7 @@ static void test_overlap_chain(void **state)
 	assert_true(settle_done(st, 1));
 	settle_ended(st, 2, SETTLE_LOAD, 1);
 	/* Loads 0 and 1 ended before load 2 began: only the repair counts. */
-	assert_int_equal(settle_next_repair(st, src, &n), 2);
+	assert_int_equal(settle_next_repair(st, src, &n, &resend), 2);
 	assert_int_equal(n, 1);
 	assert_int_equal(src[0].kind, SETTLE_REPAIR);
 	assert_int_equal(src[0].file, 1);
@@ -287,6 +356,7 @@ static void test_failure_holds_newer_back(void **state)
 {
 	struct settle *st = settle_new(3);
 	struct settle_source src[6];
+	struct server_set resend;
 	size_t n;
 
 	(void)state;
@@ -299,7 +369,7 @@ static void test_failure_holds_newer_back(void **state)
 	assert_false(settle_done(st, 1));
 	assert_false(settle_done(st, 2));
 	assert_true(settle_final(st, 2));
-	assert_int_equal(settle_next_repair(st, src, &n), -1);
+	assert_int_equal(settle_next_repair(st, src, &n, &resend), -1);
 	settle_free(st);
 }
 
@@ -309,6 +379,7 @@ static void test_set_aside_is_a_source(void **state)
 {
 	struct settle *st = settle_new(2);
 	struct settle_source src[4];
+	struct server_set resend;
 	size_t n;
 
 	(void)state;
@@ -318,7 +389,7 @@ static void test_set_aside_is_a_source(void **state)
 	settle_set_aside(st, 0);
 	assert_true(settle_done(st, 0));
 	assert_true(settle_keys_needed(st, 0)); /* file 1 still needs its keys */
-	assert_int_equal(settle_next_repair(st, src, &n), 1);
+	assert_int_equal(settle_next_repair(st, src, &n, &resend), 1);
 	assert_int_equal(n, 1);
 	assert_int_equal(src[0].file, 0);
 	settle_started(st, 1, SETTLE_REPAIR);
@@ -338,6 +409,8 @@ int main(void)
 	    cmocka_unit_test(test_failure_holds_newer_back),
 	    cmocka_unit_test(test_serial_state_without_failures),
 	    cmocka_unit_test(test_serial_state_with_failures),
+	    cmocka_unit_test(test_serial_state_with_restarts),
+	    cmocka_unit_test(test_serial_state_with_restarts_and_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
