@@ -18,30 +18,71 @@ static const char *server_spec(const struct config *cfg, int server)
 	return config_server_addr(cfg, server)->spec;
 }
 
-/* restarts.h's callback: a later file met a newer process of SERVER than
- * OLD, so the renamed files whose records went to OLD lost them. */
+/* FILE K's records on SERVER are gone: the rule has them re-sent. */
+static void lose(struct run *run, size_t k, int server, const char *how)
+{
+	if (run->settle == NULL)
+		return;
+	memset(&run->fr[k].held[server], 0, sizeof(run->fr[k].held[server]));
+	settle_lost(run->settle, k, server);
+	log_info("%s: %s %s; its records there are sent again", run->files[k],
+		 server_spec(run->cfg, server), how);
+}
+
+/* restarts.h's callback: a newer process of SERVER than OLD was met, so
+ * the files whose records went to an older one lost them. */
 static void server_restarted(int server, const struct server_span *old,
 			     const struct server_span *now, void *ctx)
 {
 	struct run *run = ctx;
 
-	for (size_t k = 0; k < run->n; k++) {
-		struct file_run *f = &run->fr[k];
-
-		if (renameq_outcome(run->q, k) != OUTCOME_RENAMED ||
-		    !restarts_same(&f->servers[server].last, old))
-			continue;
-		server_set_add(&f->lost, server);
-		log_warn("%s restarted (pid %u, now pid %u) after %s was renamed: the file's records "
-			 "there are lost; rename its .NAME back to load it again",
-			 server_spec(run->cfg, server), (unsigned)old->pid, (unsigned)now->pid,
-			 run->files[k]);
+	log_warn("%s restarted (pid %u, now pid %u): the records this run stored there are sent "
+		 "again",
+		 server_spec(run->cfg, server), (unsigned)old->pid, (unsigned)now->pid);
+	for (size_t k = 0; run->held != NULL && k < run->n; k++) {
+		const struct server_span *held = &run->fr[k].held[server];
+		if (held->pid != 0 && !restarts_same(held, now))
+			lose(run, k, server, "restarted after the file's records went there");
 	}
 }
 
-void run_servers_seen(struct run *run, const struct server_seen *seen)
+void run_servers_seen(struct run *run, size_t idx, const struct server_seen *seen,
+		      const struct server_set *resent)
 {
+	struct file_run *f = &run->fr[idx];
+
 	restarts_add(&run->restarts, seen, run->cfg->table.n, server_restarted, run);
+	for (int s = 0; f->held != NULL && s < run->cfg->table.n; s++) {
+		const struct server_seen *x = &seen[s];
+		if (x->first.pid == 0)
+			continue;
+		if (resent == NULL || server_set_has(resent, s))
+			f->held[s] = x->first;
+		/* Records sent to a process other than the newest are lost. */
+		if (x->restarts > 0 || !restarts_same(&x->first, &x->last) ||
+		    !restarts_same(&x->first, &run->restarts.newest[s]))
+			lose(run, idx, s, resent ? "restarted during the file's repair"
+						 : "restarted during the file's load");
+	}
+}
+
+void run_report_unmended(struct run *run)
+{
+	struct server_set lost;
+
+	for (size_t k = 0; run->settle != NULL && k < run->n; k++) {
+		if (!settle_unmended(run->settle, k, &lost))
+			continue;
+		for (int s = 0; s < run->cfg->table.n; s++) {
+			if (!server_set_has(&lost, s))
+				continue;
+			if (renameq_outcome(run->q, k) == OUTCOME_RENAMED)
+				server_set_add(&run->fr[k].lost, s);
+			log_warn("%s restarted and did not get %s's records again: they are lost "
+				 "there; rename its .NAME back to load it again",
+				 server_spec(run->cfg, s), run->files[k]);
+		}
+	}
 }
 
 /* Rename FILES[K] to its done name, if it is still the file that was
@@ -51,8 +92,14 @@ static int rename_loaded(struct run *run, size_t k)
 	const char *path = run->files[k];
 	struct file_run *f = &run->fr[k];
 	char done[4096], why[sizeof(f->st.failure)];
-	int stale = restarts_stale(&run->restarts, f->servers, run->cfg->table.n);
+	int stale = -1;
 
+	/* The rule re-sends what a restart lost before a file settles; this
+	 * is the last guard that it did. */
+	for (int s = 0; s < run->cfg->table.n && stale < 0; s++)
+		if (f->held != NULL && f->held[s].pid != 0 &&
+		    !restarts_same(&f->held[s], &run->restarts.newest[s]))
+			stale = s;
 	if (stale >= 0) {
 		snprintf(why, sizeof(why),
 			 "%s restarted after the file was loaded, and lost its records there",
@@ -103,7 +150,7 @@ void run_finish_file(struct run *run, size_t idx, int counted)
 
 	if (counted) {
 		summary_log_file(path, &f->st);
-		run_servers_seen(run, f->servers);
+		run_servers_seen(run, idx, f->servers, NULL);
 	}
 	if (f->st.read_to_end)
 		f->high_error_rate = summary_log_rate(path, &f->st, complete, cfg->max_error_rate);

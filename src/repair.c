@@ -9,11 +9,16 @@
  * file may repair from this repair). Each of its runs, at most
  * DIGEST_BUFFER hashes, is one pass over the file: memory stays bounded
  * whatever the number of shared keys, and within a pass the records of a
- * key go in file order. */
+ * key go in file order.
+ *
+ * A repair also re-sends every record of the file for the servers the run
+ * names (a server that restarted lost them), in its first pass; a mend is
+ * a repair of a settled, perhaps renamed, file with only that part. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "inputs.h"
 #include "keys/digest.h"
 #include "run.h"
 #include "worker.h"
@@ -81,16 +86,28 @@ done:
 	return n;
 }
 
+/* The name file IDX has now: a mend may come after its rename. */
+static const char *current_name(const struct run *run, size_t idx, char *done, size_t donelen)
+{
+	const char *path = run->files[idx];
+
+	if (renameq_outcome(run->q, idx) == OUTCOME_RENAMED &&
+	    inputs_done_name(path, done, donelen) == 0)
+		return done;
+	return path;
+}
+
 void repair_run(const struct run *run, size_t idx, struct file_stats *st,
 		struct server_seen *servers)
 {
 	const struct config *cfg = run->cfg;
-	const char *path = run->files[idx];
-	char out[4200];
+	char out[4200], done[4096];
+	const char *path = current_name(run, idx, done, sizeof(done));
 	unsigned runs = 0;
 	struct file_stats pass;
 	struct server_seen *pass_servers = calloc((size_t)cfg->table.n, sizeof(*pass_servers));
 	uint64_t *only = malloc(DIGEST_BUFFER * sizeof(*only));
+	int resend = !server_set_empty(&run->resend);
 
 	memset(st, 0, sizeof(*st));
 	memset(servers, 0, (size_t)cfg->table.n * sizeof(*servers));
@@ -98,18 +115,26 @@ void repair_run(const struct run *run, size_t idx, struct file_stats *st,
 		snprintf(st->failure, sizeof(st->failure), "out of memory");
 		goto done;
 	}
-	run_digest_path(run, idx, SETTLE_REPAIR, out, sizeof(out));
-	long long shared = repair_set(run, idx, out, &runs, st);
-	if (shared < 0)
-		goto done;
-	st->repair_keys = (uint64_t)shared;
-	st->digest_runs = runs;
-	for (unsigned i = 0; i < runs; i++) {
-		long n = digest_load_run(&(struct digest_ref){out, runs}, i, only, st->failure,
-					 sizeof(st->failure));
+	if (run->nsrc > 0) {
+		run_digest_path(run, idx, SETTLE_REPAIR, out, sizeof(out));
+		long long shared = repair_set(run, idx, out, &runs, st);
+		if (shared < 0)
+			goto done;
+		st->repair_keys = (uint64_t)shared;
+		st->digest_runs = runs;
+	}
+	/* The first pass also re-sends everything for RESEND; later ones may
+	 * send a few of those records again, harmlessly, in file order. */
+	for (unsigned i = 0; i < runs || (i == 0 && resend); i++) {
+		long n = 0;
+		if (i < runs)
+			n = digest_load_run(&(struct digest_ref){out, runs}, i, only, st->failure,
+					    sizeof(st->failure));
 		if (n < 0)
 			goto done;
-		struct worker_keys keys = {.only = only, .nonly = (size_t)n};
+		struct worker_keys keys = {.repair = 1, .only = only, .nonly = (size_t)n,
+					   .resend = i == 0 && resend ? &run->resend : NULL,
+					   .restarts_mended = 1};
 		worker_run(cfg, path, &keys, &pass, pass_servers, NULL, NULL);
 		add_servers(servers, pass_servers, cfg->table.n, i == 0);
 		st->processed += pass.processed;
@@ -125,12 +150,7 @@ void repair_run(const struct run *run, size_t idx, struct file_stats *st,
 			goto done;
 		}
 	}
-	for (int s = 0; s < cfg->table.n; s++)
-		if (servers[s].restarts > 0) {
-			snprintf(st->failure, sizeof(st->failure), "%s restarted during the repair",
-				 config_server_addr(cfg, s)->spec);
-			goto done;
-		}
+	/* A restart it met is mended like a load's (settling.c). */
 	st->read_to_end = 1;
 	st->delivered_all = 1;
 done:
@@ -146,8 +166,9 @@ void run_load_file(const struct run *run, size_t idx, struct file_stats *st,
 	char path[4200], err[sizeof(st->failure)];
 	struct worker_keys keys = {0};
 
+	keys.restarts_mended = 1; /* settling.c re-sends what a restart lost */
 	if (run->keydir[0] == '\0') {
-		worker_run(run->cfg, run->files[idx], NULL, st, seen, progress, ctx);
+		worker_run(run->cfg, run->files[idx], &keys, st, seen, progress, ctx);
 		return;
 	}
 	run_digest_path(run, idx, SETTLE_LOAD, path, sizeof(path));

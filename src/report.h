@@ -68,6 +68,20 @@ static inline int server_set_has(const struct server_set *set, int server)
 	return (set->bits[server / 8] >> (server % 8)) & 1;
 }
 
+static inline int server_set_empty(const struct server_set *set)
+{
+	for (size_t i = 0; i < sizeof(set->bits); i++)
+		if (set->bits[i])
+			return 0;
+	return 1;
+}
+
+static inline void server_set_union(struct server_set *to, const struct server_set *from)
+{
+	for (size_t i = 0; i < sizeof(to->bits); i++)
+		to->bits[i] |= from->bits[i];
+}
+
 struct file_stats {
 	uint64_t lines;     /* every line read, blank ones included */
 	uint64_t blank;

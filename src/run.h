@@ -25,9 +25,12 @@ struct file_run {
 	uint64_t log_lost;   /* log lines its worker could not write, last reported */
 	int log_errno;       /* and the errno of the first */
 	int gone;            /* its name no longer exists: it will not load again */
-	/* Servers that restarted after the file was renamed: its records
-	 * there are lost. */
+	/* Servers that restarted after the file was renamed and did not get
+	 * its records again: they are lost there. */
 	struct server_set lost;
+	/* The process of each server that holds the file's records: its
+	 * load's first, or that of the latest repair re-sending them all. */
+	struct server_span *held;
 
 	/* Newest wins (keys/settle.h): its key digests and its repair. */
 	int loaded;             /* its load ended, well or not */
@@ -39,9 +42,13 @@ struct file_run {
 	int repairing;          /* a repair worker runs for it */
 	int repair_failed;
 	int late;               /* named older than a file an earlier run renamed */
-	struct file_stats repair; /* the repair's counts: processed = re-sent */
+	struct file_stats repair; /* the latest repair's counts: processed = re-sent */
 	int has_repair_result;
+	int repair_keyed;       /* the latest repair had sources (writes its digest) */
+	struct server_set repair_resend; /* and re-sent everything for these */
 	struct server_seen *repair_servers; /* what the repair saw of each server */
+	unsigned repairs;       /* repairs and mends that reported */
+	uint64_t shared_keys, resent; /* their figures, summed */
 };
 
 struct run {
@@ -51,6 +58,7 @@ struct run {
 	struct file_run *fr;
 	struct server_seen *seen; /* every file's servers[], one block */
 	struct server_seen *repair_seen; /* and every file's repair_servers[] */
+	struct server_span *held; /* and every file's held[] (settling.c) */
 	struct renameq *q;
 	size_t next;    /* the next file to start */
 	size_t running; /* files being loaded now */
@@ -90,6 +98,9 @@ void run_find_late(struct run *run);
  * nsrc hold its sources until the next call. */
 long run_next_repair(struct run *run);
 
+/* Task TASK, a repair, starts (in worker PID; 0 with --serial). */
+void run_repair_started(struct run *run, long task, long pid);
+
 /* File IDX's repair ended: OK when every re-sent record was acknowledged. */
 void run_repair_ended(struct run *run, size_t idx, int ok, const char *why);
 
@@ -126,9 +137,15 @@ void repair_run(const struct run *run, size_t idx, struct file_stats *st,
  * worker reported them. Renames what may be renamed now. */
 void run_finish_file(struct run *run, size_t idx, int counted);
 
-/* A load or a repair saw SEEN (one per server of the run): a server it met
- * restarted since an earlier file's load marks that file's records lost. */
-void run_servers_seen(struct run *run, const struct server_seen *seen);
+/* File IDX's load (RESENT NULL) or repair (re-sending every record for
+ * RESENT) saw SEEN, one per server of the run: a server that restarted
+ * since a file's records went there has the rule re-send them. */
+void run_servers_seen(struct run *run, size_t idx, const struct server_seen *seen,
+		      const struct server_set *resent);
+
+/* Warn of the settled files whose records a restarted server did not get
+ * again: the run stopped first, or re-sending them failed. */
+void run_report_unmended(struct run *run);
 
 /* Fail file IDX without a worker's counts (no worker, or it died). */
 void run_fail_file(struct run *run, size_t idx, const char *why);

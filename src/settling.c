@@ -85,7 +85,10 @@ int run_keys_open(struct run *run)
 
 	if (cfg->dry)
 		return 0; /* nothing is stored: nothing to settle */
-	run->settle = settle_new(run->n);
+	run->held = calloc(run->n * (size_t)cfg->table.n + 1, sizeof(*run->held));
+	for (size_t i = 0; run->held != NULL && i < run->n; i++)
+		run->fr[i].held = run->held + i * (size_t)cfg->table.n;
+	run->settle = run->held ? settle_new(run->n) : NULL;
 	run->src = run->settle ? calloc(settle_max_sources(run->settle) + 1, sizeof(*run->src))
 			       : NULL;
 	if (run->src == NULL) {
@@ -118,6 +121,10 @@ void run_keys_close(struct run *run)
 	run->settle = NULL;
 	free(run->src);
 	run->src = NULL;
+	free(run->held);
+	run->held = NULL;
+	for (size_t i = 0; i < run->n; i++)
+		run->fr[i].held = NULL;
 }
 
 void run_digest_path(const struct run *run, size_t idx, enum settle_kind kind, char *out,
@@ -212,7 +219,7 @@ long run_next_repair(struct run *run)
 	if (run->settle == NULL)
 		return -1;
 	while ((idx = settle_next_repair(run->settle, run->src, &run->nsrc, &run->resend)) >= 0) {
-		if (run->keydir[0] != '\0')
+		if (run->keydir[0] != '\0' || run->nsrc == 0)
 			return RUN_REPAIR_TASK(run, (size_t)idx);
 		/* Cannot be: without digests no two activities overlap. */
 		run_repair_ended(run, (size_t)idx, 0, "no key digests were kept");
@@ -220,13 +227,37 @@ long run_next_repair(struct run *run)
 	return -1;
 }
 
+void run_repair_started(struct run *run, long task, long pid)
+{
+	size_t idx = (size_t)task - run->n;
+	struct file_run *f = &run->fr[idx];
+
+	f->repairing = 1;
+	f->has_repair_result = 0;
+	f->repair_keyed = run->nsrc > 0;
+	f->repair_resend = run->resend;
+	settle_started(run->settle, idx, SETTLE_REPAIR);
+	if (run->nsrc > 0)
+		log_debug("Repairing %s (worker pid %ld): re-sending its records of the keys that "
+			  "%zu older load%s or repair%s overlapping it also stored",
+			  run->files[idx], pid, run->nsrc, run->nsrc == 1 ? "" : "s",
+			  run->nsrc == 1 ? "" : "s");
+	if (!server_set_empty(&run->resend))
+		log_info("Re-sending %s's records to the servers that lost them, or to which an "
+			 "older file's were re-sent while it loaded (worker pid %ld)",
+			 run->files[idx], pid);
+}
+
 void run_repair_ended(struct run *run, size_t idx, int ok, const char *why)
 {
 	struct file_run *f = &run->fr[idx];
+	int settled = settle_done(run->settle, idx); /* a mend */
 
 	f->repairing = 0;
 	settle_ended(run->settle, idx, SETTLE_REPAIR, ok);
-	if (!ok) {
+	if (!ok && settled) {
+		log_error("%s: re-sending its records failed: %s", run->files[idx], why);
+	} else if (!ok) {
 		f->repair_failed = 1;
 		snprintf(f->st.failure, sizeof(f->st.failure), "its repair failed: %s", why);
 		log_error("%s: its repair failed: %s; not renamed, it and the files after it load "
@@ -247,8 +278,12 @@ void run_repair_message(struct run *run, struct file_run *f, const void *data,
 	} else if (type == REPORT_RESULT && !f->has_repair_result) {
 		const struct report_counts *msg = data;
 		f->repair = msg->stats;
-		f->repair_runs = msg->stats.digest_runs;
+		if (f->repair_keyed)
+			f->repair_runs = msg->stats.digest_runs;
 		f->has_repair_result = 1;
+		f->repairs++;
+		f->shared_keys += msg->stats.repair_keys;
+		f->resent += msg->stats.processed;
 		log_failures_add(msg->log_lost, msg->log_errno);
 	}
 }
@@ -266,8 +301,8 @@ void run_repair_finished(struct run *run, size_t idx, pid_t pid, int status)
 		snprintf(why, sizeof(why), "%s", f->repair.failure);
 	int ok = pid != 0 && f->has_repair_result && file_stats_complete(&f->repair);
 	if (f->has_repair_result) {
-		/* A restart it met is known to the renames of every file. */
-		run_servers_seen(run, f->repair_servers);
+		/* A restart it met is mended like a load's. */
+		run_servers_seen(run, idx, f->repair_servers, &f->repair_resend);
 		/* Most overlapping files share no key: say so only at debug level. */
 		if (f->repair.repair_keys > 0)
 			log_info("Repaired %s: %llu of its keys were also stored by older files "

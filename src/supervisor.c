@@ -63,13 +63,7 @@ static void worker_started(long task, pid_t pid, void *ctx)
 	struct run *run = ctx;
 
 	if (task >= (long)run->n) {
-		size_t idx = (size_t)task - run->n;
-		run->fr[idx].repairing = 1;
-		settle_started(run->settle, idx, SETTLE_REPAIR);
-		log_debug("Repairing %s (worker pid %ld): re-sending its records of the keys that "
-			 "%zu older load%s or repair%s overlapping it also stored",
-			 run->files[idx], (long)pid, run->nsrc, run->nsrc == 1 ? "" : "s",
-			 run->nsrc == 1 ? "" : "s");
+		run_repair_started(run, task, (long)pid);
 		return;
 	}
 	run->fr[task].running = 1;
@@ -267,9 +261,9 @@ static void report_run(const struct run *run, struct run_report *r)
 			.servers = f->servers,
 			.lost = f->lost,
 			.late = f->late,
-			.repaired = f->has_repair_result,
-			.shared_keys = f->repair.repair_keys,
-			.resent = f->repair.processed,
+			.repaired = f->repairs > 0,
+			.shared_keys = f->shared_keys,
+			.resent = f->resent,
 		};
 	}
 	r->n = run->n;
@@ -337,6 +331,7 @@ int supervisor_run(const struct config *cfg, char **files, size_t n, struct run_
 	else
 		run_forked(&run);
 	run_settle_abandon(&run);
+	run_report_unmended(&run);
 	run_keys_close(&run);
 	progress_done();
 	report_run(&run, r);

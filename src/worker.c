@@ -67,15 +67,15 @@ static void count_servers(const struct config *cfg, const struct server_seen *se
 }
 
 /* 0 when a server restarted during the load (and lost records it had
- * acknowledged) or could not be asked after the last record, with the
- * reason in st->failure; else 1. */
+ * acknowledged, unless MENDED: the run re-sends them) or could not be asked
+ * after the last record, with the reason in st->failure; else 1. */
 static int servers_kept_all(const struct config *cfg, const struct server_seen *servers,
-			    struct file_stats *st)
+			    int mended, struct file_stats *st)
 {
 	for (int s = 0; s < cfg->table.n; s++) {
 		const char *spec = config_server_addr(cfg, s)->spec;
 
-		if (servers[s].restarts > 0) {
+		if (servers[s].restarts > 0 && !mended) {
 			snprintf(st->failure, sizeof(st->failure),
 				 "%s restarted during the load and lost the records it had acknowledged",
 				 spec);
@@ -90,6 +90,14 @@ static int servers_kept_all(const struct config *cfg, const struct server_seen *
 		}
 	}
 	return 1;
+}
+
+static int restarted(const struct config *cfg, const struct server_seen *servers)
+{
+	for (int s = 0; s < cfg->table.n; s++)
+		if (servers[s].restarts > 0)
+			return 1;
+	return 0;
 }
 
 /* Every this many lines, ask whether to stop, and see whether a progress
@@ -156,7 +164,7 @@ static int load_open(struct load *l)
 	l->sink = sink_open(l->cfg, st->failure, sizeof(st->failure));
 	if (l->sink == NULL)
 		return -1;
-	if (l->keys != NULL && l->keys->only != NULL)
+	if (l->keys != NULL && l->keys->repair)
 		return 0; /* a repair reads nothing back */
 	l->sp = sample_new(l->cfg, st);
 	if (l->sp == NULL && st->failure[0] != '\0')
@@ -184,12 +192,13 @@ static int hash_among(const uint64_t *only, size_t nonly, uint64_t hash)
 /* The key of a record about to be sent: into the digest; 0 when the
  * record is to be sent, 1 when a repair pass leaves it out, -1 when the
  * digest could not be written (st->failure says why). */
-static int take_key(struct load *l, const char *key, size_t keylen)
+static int take_key(struct load *l, enum dev_type type, const char *key, size_t keylen)
 {
 	const struct worker_keys *k = l->keys;
 	uint64_t hash = keyhash(key, keylen);
 
-	if (k->only != NULL && !hash_among(k->only, k->nonly, hash))
+	if (k->repair && !(k->only != NULL && hash_among(k->only, k->nonly, hash)) &&
+	    !(k->resend != NULL && server_set_has(k->resend, sink_server(l->sink, type, key, keylen))))
 		return 1;
 	if (k->digest != NULL &&
 	    digest_add(k->digest, hash, l->st->failure, sizeof(l->st->failure)) < 0)
@@ -226,8 +235,8 @@ static inline int take_line(struct load *l, const char *line, size_t len, int ov
 		st->processed++;
 		return 0;
 	}
-	if (l->keys != NULL) {
-		int kept = take_key(l, key, keylen);
+	if (l->keys != NULL && (l->keys->digest != NULL || l->keys->repair)) {
+		int kept = take_key(l, l->rec.type, key, keylen);
 		if (kept != 0)
 			return kept > 0 ? 0 : -1;
 	}
@@ -270,6 +279,7 @@ static void load_deliver(struct load *l)
 	const struct config *cfg = l->cfg;
 	struct file_stats *st = l->st;
 	struct sink_stats ss;
+	int mended = l->keys != NULL && l->keys->restarts_mended;
 
 	sink_finish(l->sink);
 	sink_get_stats(l->sink, &ss);
@@ -281,16 +291,22 @@ static void load_deliver(struct load *l)
 	count_error(st, ERR_TOO_LARGE, ss.too_large);
 	count_error(st, ERR_UNDELIVERED, ss.failed);
 	st->delivered_all =
-		ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, l->servers, st);
+		ss.rejected == 0 && ss.failed == 0 && servers_kept_all(cfg, l->servers, mended, st);
 	if (ss.rejected + ss.failed > 0 && st->failure[0] == '\0')
 		snprintf(st->failure, sizeof(st->failure), "%llu records rejected, %llu undelivered",
 			 (unsigned long long)ss.rejected, (unsigned long long)ss.failed);
-	/* Only a file that loaded is worth reading back. */
-	if (st->read_to_end && st->delivered_all) {
+	/* Only a file that loaded is worth reading back; not one a restarted
+	 * server lost records of, which the run re-sends anyway. */
+	if (st->read_to_end && st->delivered_all && !restarted(cfg, l->servers)) {
 		sink_hang_up(l->sink);
 		sample_run(l->sp, l->path, l->sink, st, l->servers);
-		/* A restart the read-back met is the cause of what it missed. */
-		if (!servers_kept_all(cfg, l->servers, st))
+		/* A restart the read-back met is the cause of what it missed: the
+		 * run sends those records again, or the file fails. */
+		if (mended && restarted(cfg, l->servers) && !st->delivered_all) {
+			st->delivered_all = 1;
+			st->failure[0] = '\0';
+		}
+		if (!servers_kept_all(cfg, l->servers, mended, st))
 			st->delivered_all = 0;
 	}
 	count_servers(cfg, l->servers, st);

@@ -46,20 +46,6 @@ struct settle {
 	struct file *f;
 };
 
-static int set_empty(const struct server_set *set)
-{
-	for (size_t i = 0; i < sizeof(set->bits); i++)
-		if (set->bits[i])
-			return 0;
-	return 1;
-}
-
-static void set_union(struct server_set *to, const struct server_set *from)
-{
-	for (size_t i = 0; i < sizeof(to->bits); i++)
-		to->bits[i] |= from->bits[i];
-}
-
 struct settle *settle_new(size_t nfiles)
 {
 	struct settle *s = calloc(1, sizeof(*s));
@@ -110,7 +96,7 @@ static size_t sources_of(const struct settle *s, size_t f, struct settle_source 
 			n++;
 		}
 		if (o->pass.ran && o->pass.end > since)
-			set_union(resend, &o->resent);
+			server_set_union(resend, &o->resent);
 	}
 	return n;
 }
@@ -119,7 +105,7 @@ static size_t sources_of(const struct settle *s, size_t f, struct settle_source 
 static long first_lost(const struct settle *s)
 {
 	for (size_t g = 0; g < s->first_open; g++)
-		if (!set_empty(&s->f[g].lost))
+		if (!server_set_empty(&s->f[g].lost))
 			return (long)g;
 	return -1;
 }
@@ -141,7 +127,7 @@ static void advance(struct settle *s)
 			return;
 		struct server_set resend = f->lost;
 		if (!f->aside && (sources_of(s, s->first_open, NULL, &resend) > 0 ||
-				  !set_empty(&resend))) {
+				  !server_set_empty(&resend))) {
 			f->state = NEEDS_REPAIR;
 			return;
 		}
@@ -192,7 +178,7 @@ void settle_ended(struct settle *s, size_t file, enum settle_kind kind, int ok)
 		s->busy = 0;
 	}
 	if (f->state == SETTLED && kind == SETTLE_REPAIR && !ok)
-		set_union(&f->unmended, &f->mending); /* its mend failed */
+		server_set_union(&f->unmended, &f->mending); /* its mend failed */
 	if (f->state == SETTLED || f->state == FAILED) {
 		advance(s);
 		return;
@@ -219,10 +205,10 @@ static long name_pass(struct settle *s, size_t g, const struct server_set *resen
 	*out = f->mending = *resend;
 	/* Its span is one for all its passes: a newer file that overlapped
 	 * any of them re-sends for the servers of all. */
-	set_union(&f->resent, resend);
-	if (!set_empty(resend))
+	server_set_union(&f->resent, resend);
+	if (!server_set_empty(resend))
 		for (size_t h = g + 1; h < s->first_open; h++)
-			set_union(&s->f[h].lost, resend);
+			server_set_union(&s->f[h].lost, resend);
 	memset(&f->lost, 0, sizeof(f->lost));
 	f->keyed |= keyed;
 	f->pass_keyed = keyed;
@@ -267,8 +253,8 @@ int settle_unmended(const struct settle *s, size_t file, struct server_set *lost
 	if (f->state != SETTLED)
 		return 0;
 	*lost = f->lost;
-	set_union(lost, &f->unmended);
-	return !set_empty(lost);
+	server_set_union(lost, &f->unmended);
+	return !server_set_empty(lost);
 }
 
 int settle_done(const struct settle *s, size_t file)

@@ -137,7 +137,7 @@ int serverid_note(struct server_watch *w, const struct server_id *id, const char
 		w->restarts++;
 		w->evict_base = id->evictions;
 		log_warn("%s restarted during the load (pid %u, now pid %u): the records it "
-			 "acknowledged before are lost",
+			 "acknowledged before are lost, and are sent again",
 			 spec, (unsigned)w->now.pid, (unsigned)id->pid);
 	} else if (w->restarts == 0) {
 		w->first_last_evictions = id->evictions;

@@ -211,8 +211,9 @@ def test_a_skipped_input_is_in_the_exit_status_of_both_reports(mc, tmp_path):
 
 
 def test_a_server_restarted_after_a_rename(mc, tmp_path, own_server):
-    """test_faults.py's restart between two files: the renamed file lost its
-    records, and the metrics count it as --stats-json marks it."""
+    """test_faults.py's restart between two files, with the renamed file
+    removed before the run can send its records again: they stay lost, and
+    the metrics count it as --stats-json marks it."""
     start, started = own_server
     idfa = start()
     first = write_gz(tmp_path / NAMES[0], good("idfa", "first", 10))
@@ -225,6 +226,7 @@ def test_a_server_restarted_after_a_rename(mc, tmp_path, own_server):
     try:
         r.wait_for(r"\] I Renamed %s " % re.escape(str(first)))
         r.wait_for(r"\] I Started %s " % re.escape(str(middle)))
+        dot(first).unlink()
         kill_memcached(idfa)
         started.remove(idfa.pid)
         started.append(memcached_on(idfa.port).pid)
@@ -233,6 +235,7 @@ def test_a_server_restarted_after_a_rename(mc, tmp_path, own_server):
     res = r.finish()
 
     assert res.rc == 1, res
+    assert res.grep(r"\] E %s: re-sending its records failed" % re.escape(str(first))), res
     samples, _ = parse(metrics)
     check_against_stats(samples, json.loads(stats.read_text()), res)
     assert value(samples, "files_lost_after_rename") == 1

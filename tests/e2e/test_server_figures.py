@@ -146,11 +146,12 @@ class RestartsOnReadBack(FakeMemcached):
         return "DROP"
 
 
-def test_a_restart_met_by_the_read_back_is_counted_and_names_the_renamed_files(mc, tmp_path):
+def test_a_restart_met_by_the_read_back_is_counted_and_mended(mc, tmp_path):
     """The first file is renamed; the server restarts while the second is
-    read back (measured before: the second failed as "missing" with
-    server_restarts 0, and the first, whose records were gone too, stayed
-    renamed with nothing said)."""
+    read back. The restart is counted, and both files' records are sent
+    again to the new process in the same run (measured before: the second
+    failed as "missing" with server_restarts 0, and the first, whose records
+    were gone too, stayed renamed with nothing said)."""
     server = RestartsOnReadBack(b"idfa:b-")
     old_pid = server.pid()
     first = write_gz(tmp_path / NAMES[0], lines("a", 50, ("idfa",)))
@@ -159,22 +160,25 @@ def test_a_restart_met_by_the_read_back_is_counted_and_names_the_renamed_files(m
     try:
         res = run(mc.opts(idfa=server.addr) + ["-w", "1", "--verify", "1", "--stats-json", stats,
                                                "--metrics", metrics, str(first), str(second)])
+        with server.lock:
+            held = set(server.store)
     finally:
         server.close()
 
-    assert res.rc == 1, res
-    assert res.renamed() == [str(first)], res
+    assert res.rc == 0, res
+    assert res.renamed() == [str(first), str(second)], res
     report = json.loads(stats.read_text())
     a, b = report["files"]
-    assert b["status"] == "failed" and "restarted during the load" in b["failure"], b
-    assert b["server_restarts"] == 1, b
-    assert a["servers"] == [{"server": server.addr, "restarts": 0, "evictions": 0,
-                             "lost_after_rename": True}], a
+    assert b["status"] == "renamed" and b["server_restarts"] == 1, b
+    assert a["servers"] == [] and a["repair"]["resent"] == 50, a
+    assert b["repair"]["resent"] == 50, b
     assert report["totals"]["server_restarts"] == 1
     assert metric(metrics, "server_restarts") == 1
-    assert metric(metrics, "files_lost_after_rename") == 1
-    assert res.grep(r"\] W %s restarted \(pid %d, now pid %d\) after %s was renamed"
-                    % (re.escape(server.addr), old_pid, old_pid + 1, re.escape(str(first)))), res
+    assert metric(metrics, "files_lost_after_rename") == 0
+    assert res.grep(r"\] W %s restarted \(pid %d, now pid %d\): the records this run stored "
+                    r"there are sent again" % (re.escape(server.addr), old_pid, old_pid + 1)), res
+    want = {("idfa:%s-%d" % (tag, i)).encode() for tag in "ab" for i in range(50)}
+    assert want <= held, sorted(want - held)[:5]
 
 
 def test_a_failed_file_reports_its_evictions(tmp_path, own_server):
