@@ -95,11 +95,11 @@ int run_keys_open(struct run *run)
 		log_error("out of memory");
 		return -1;
 	}
-	/* One load at a time overlaps nothing: no file ever repairs. */
-	if (cfg->serial || cfg->workers < 2 || run->n < 2)
-		return 0;
 	const char *tmp = temp_dir();
 	remove_stale_keydirs(tmp);
+	/* One load at a time overlaps nothing: no digest is ever read. */
+	if (cfg->serial || cfg->workers < 2 || run->n < 2)
+		return 0;
 	int n = snprintf(run->keydir, sizeof(run->keydir), "%s/" KEYDIR_PREFIX "%ld.XXXXXX", tmp,
 			 (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(run->keydir) - 32 || mkdtemp(run->keydir) == NULL) {

@@ -276,6 +276,17 @@ def run(args, timeout=RUN_TIMEOUT, **kw):
     return Run(args, **kw).finish(timeout, check_leftovers=check)
 
 
+def stop_when_holding(r, server, at_least):
+    """SIGSTOP SERVER once it holds AT_LEAST items: it has acknowledged
+    records that a restart loses, and the loader, waiting for its replies,
+    cannot finish the file before the restart."""
+    deadline = time.monotonic() + 30
+    while int(server.stats()["curr_items"]) < at_least:
+        assert time.monotonic() < deadline, "the server got no records\n" + r.err_text()
+        time.sleep(0.001)
+    os.kill(server.pid, signal.SIGSTOP)
+
+
 def write_gz(path, lines, final_newline=True):
     """Write lines (bytes or str) as a gzip file; return the path."""
     data = b"\n".join(line if isinstance(line, bytes) else line.encode() for line in lines)

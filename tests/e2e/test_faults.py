@@ -25,7 +25,8 @@ import time
 
 import pytest
 
-from helpers import TYPES, Run, dot, kill_memcached, memcached_on, run, write_gz
+from helpers import (TYPES, Run, dot, kill_memcached, memcached_on, run, stop_when_holding,
+                     write_gz)
 
 NAMES = ["20170929000000.tsv.gz", "20170929000100.tsv.gz", "20170929000200.tsv.gz",
          "20170929000300.tsv.gz"]
@@ -122,17 +123,6 @@ def test_server_killed_before_it_answered_and_restarted_gets_every_record(
     assert len(restarted.get_many(idfa_keys)) == len(idfa_keys)
     assert len(mc.get("gaid", gaid_keys)) == len(gaid_keys)
     assert len(mc.get("adid", adid_keys)) == len(adid_keys)
-
-
-def stop_when_holding(r, server, at_least):
-    """SIGSTOP SERVER once it holds AT_LEAST items: it has acknowledged
-    records that a restart loses, and the loader, waiting for its replies,
-    cannot finish the file before the restart."""
-    deadline = time.monotonic() + 30
-    while int(server.stats()["curr_items"]) < at_least:
-        assert time.monotonic() < deadline, "the server got no records\n" + r.err_text()
-        time.sleep(0.001)
-    os.kill(server.pid, signal.SIGSTOP)
 
 
 @pytest.mark.parametrize("mode", ["pipelined", "serial", "two-workers"])
