@@ -8,10 +8,13 @@ then runs every variant several times, interleaved run by run (run 1 of every
 variant, then run 2, ...) so that machine noise hits all of them alike. Each
 run gets four fresh memcached servers (scripts/memcached.py, free loopback
 ports) and a fresh directory holding the inputs, because loaders rename
-what they load. After each run every expected key is looked up on the
-server of its type, and a sample of values is decoded and compared with its
-line; a run with a missing key, a wrong value or a non-zero exit status is
-FAILED, and the bench then exits 1.
+what they load. After each run every expected key is read back from the
+server of its type and its value compared with the record of the key's
+last line in the newest file that has it, the serial original's state
+(by an 8-byte digest of each, values.py); a run with a missing key, a
+wrong or stale value or a non-zero exit status is FAILED, and the bench
+then exits 1. A wrong value is traced to the line it came from, so the
+report says when it is an older file's.
 
 Variants (--variants, comma-separated):
     serial      memc_load --serial
@@ -62,10 +65,11 @@ The modules, one concern each, in the order a bench uses them:
     cli        the options, checked; the variants they name (plan)
     plan       what is timed: variants, the baseline, gzip and igzip
     workspace  the bench's directories and its snapshot of the binary
-    dataset    generating and caching the data set; records: its keys
+    dataset    generating and caching the data set; records: what a line
+               stores; values: a stored value's digest
     servers    four fresh memcached servers per run, and their CPU
     runwait    timing one command; runs: one run of a variant, checked
-    check      after a run: every key there, a sample of values right
+    check      after a run: every key there, holding its newest value
     stats      medians over the runs, speed-ups; targets: issue 10's
     report     the table and the text; plot: bench.png; machine: the setup
     main       the wiring

@@ -10,7 +10,7 @@ from .targets import targets
 
 ROW_FIELDS = ["variant", "label", "run", "wall", "user", "sys", "cpu", "rss_mb",
               "server_cpu", "records", "records_per_s", "exit", "keys_expected",
-              "missing", "evictions", "renamed", "ok", "problem", "command"]
+              "missing", "wrong", "evictions", "renamed", "ok", "problem", "command"]
 SUMMARY_FIELDS = ["variant", "label", "runs", "ok_runs", "median_wall", "min_wall",
                   "max_wall", "median_cpu", "cpu_per_million", "median_rate", "min_rate",
                   "max_rate", "speedup_serial", "speedup_baseline", "peak_rss_mb",

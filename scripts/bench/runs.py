@@ -37,7 +37,7 @@ def run_one(ctx, spec, run_no, limit):
     r.update(variant=spec["name"], label=spec["label"], run=run_no,
              records=records, cpu=r["user"] + r["sys"],
              records_per_s=records / r["wall"], rss_mb=r["rss_kib"] / 1024,
-             keys_expected=records if spec["kind"] != "inflate" else 0)
+             keys_expected=ctx.data.distinct if spec["kind"] != "inflate" else 0)
     log("run %d/%d %-10s %8.2f s  cpu %7.2f s  rss %6.1f MB  (checked in %.1f s) %s"
         % (run_no, limit, spec["label"], r["wall"], r["cpu"], r["rss_mb"],
            check_s, "ok" if r["ok"] else "FAILED: " + r["problem"]))
@@ -93,8 +93,8 @@ def loader_run(spec, run_no, ctx):
         renamed = sum(os.path.exists(os.path.join(tmp, "." + os.path.basename(f)))
                       for f in files)
         t_check = time.monotonic()
-        missing, evictions, problem = check.check_servers(
-            srv.ports, ctx.data.keys, ctx.data.samples, ctx.user_apps)
+        missing, wrong, evictions, problem = check.check_servers(
+            srv.ports, ctx.data, ctx.user_apps)
         check_s = time.monotonic() - t_check
     if rc != 0:
         problem = "exit status %s (see %s)%s" % (rc, log_path,
@@ -102,7 +102,7 @@ def loader_run(spec, run_no, ctx):
     if stray:
         problem = (problem + "; " if problem else "") + "processes outlived the loader"
     return dict(command=shown, exit=rc, wall=wall, user=user, sys=sys_, rss_kib=rss,
-                server_cpu=srv_cpu, missing=missing, evictions=evictions,
+                server_cpu=srv_cpu, missing=missing, wrong=wrong, evictions=evictions,
                 renamed=renamed, ok=problem is None, problem=problem or "", check_s=check_s)
 
 
@@ -114,5 +114,5 @@ def inflate_run(spec, run_no, ctx):
         rc, wall, user, sys_, rss, _ = timed(ctx, argv, None, log_path, stdout=null)
     return dict(command=" ".join(argv) + " > /dev/null", exit=rc, wall=wall,
                 user=user, sys=sys_, rss_kib=rss, server_cpu=0.0,
-                missing=0, evictions=0, renamed=0, ok=rc == 0,
+                missing=0, wrong=0, evictions=0, renamed=0, ok=rc == 0,
                 problem="" if rc == 0 else "exit status %s" % rc)
