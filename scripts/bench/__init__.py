@@ -16,6 +16,15 @@ wrong or stale value or a non-zero exit status is FAILED, and the bench
 then exits 1. A wrong value is traced to the line it came from, so the
 report says when it is an older file's.
 
+Repeated keys (--repeat PCT, default 0: every key in one file only): in
+each file after the first, PCT% of the lines, chosen at random, take the
+key (dev_type:dev_id) of a line of an older file, any older file alike,
+with apps and coordinates of their own, so that which file's value ends
+up stored shows (repeats.py). The files keep their equal sizes, so the
+newer ones are loaded beside the older ones rather than finishing first.
+The data set's cache name includes PCT (OUT/data/f4-l200000-s1-r50).
+For example: make bench BENCH_ARGS='--repeat 50 --variants w1,wN'.
+
 Variants (--variants, comma-separated):
     serial      memc_load --serial
     wK          memc_load -w K (K a number)
@@ -65,8 +74,9 @@ The modules, one concern each, in the order a bench uses them:
     cli        the options, checked; the variants they name (plan)
     plan       what is timed: variants, the baseline, gzip and igzip
     workspace  the bench's directories and its snapshot of the binary
-    dataset    generating and caching the data set; records: what a line
-               stores; values: a stored value's digest
+    dataset    generating and caching the data set; repeats: which lines
+               take older keys; records: what a line stores; values: a
+               stored value's digest
     servers    four fresh memcached servers per run, and their CPU
     runwait    timing one command; runs: one run of a variant, checked
     check      after a run: every key there, holding its newest value

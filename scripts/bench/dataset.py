@@ -1,9 +1,15 @@
-"""dataset.py -- the generated data set: made with data/generate.py, then
-every key's expected value listed; cached with --keep-data.
+"""dataset.py -- the generated data set: made with data/generate.py, with
+--repeat PCT some keys of each newer file taken from older ones, then every
+key's expected value listed; cached with --keep-data.
 
 Each file's lines come from `generate.py --stdout` (seed + i for file i)
 and are compressed here with generate.py's own compressor, in its blocks,
-so the data set is byte for byte what generate.py writes.
+so a data set without repeats is byte for byte what generate.py writes.
+With --repeat PCT, PCT% of each newer file's lines, chosen at random,
+take the key (dev_type:dev_id) of a line of an older file, any older file
+alike (repeats.py); the rest of the line stays its own, so the value
+differs. A chosen line that is not a plain record (--bad-rate) is left as
+it is. Files keep their equal sizes.
 
 A data set's directory holds the .tsv.gz files (read-only: the runs see
 them through hard links); keys-TYPE.txt, each key the server of TYPE must
@@ -24,7 +30,7 @@ import tempfile
 import time
 
 from .common import DEV_TYPES, REPO, SAFE_PATH, log
-from . import values
+from . import records, repeats, values
 
 FIRST_NAME = datetime.datetime(2017, 9, 29)  # file i is named FIRST_NAME + i minutes
 GENERATE_PY = os.path.join(REPO, "data", "generate.py")
@@ -35,7 +41,8 @@ MARKER = "dataset.json"
 class Dataset:
     """directory, files (paths); keys ({type: newline-separated bytes}) and
     digests ({type: bytes, values.DIGEST_SIZE a key}); records (the records
-    the files store) and distinct (keys in all)."""
+    the files store, repeats included), distinct (keys in all), repeated
+    (lines given an older file's key)."""
 
     def __init__(self, directory, names):
         self.directory = directory
@@ -51,6 +58,7 @@ class Dataset:
         with open(os.path.join(directory, MARKER)) as f:
             meta = json.load(f)
         self.records = meta["records"]
+        self.repeated = meta["repeated"]
         self.distinct = sum(key_count(v) for v in self.keys.values())
 
 
@@ -62,6 +70,8 @@ def dataset_key(args):
     key = "f%d-l%d-s%d" % (args.files, args.lines, args.seed)
     if args.bad_rate:
         key += "-b%g" % args.bad_rate
+    if args.repeat:
+        key += "-r%g" % args.repeat
     return key
 
 
@@ -133,10 +143,16 @@ def _generate(args, names, work, user_apps):
     gen = _load_generate()
     t0 = time.monotonic()
     expected = {}  # key -> digest of its newest value; first-seen order
-    total = 0
+    rep = repeats.Repeats(args.repeat, args.seed)
+    total = repeated = 0
     for i, name in enumerate(names):
-        log("generating %s (%d lines, seed %d)" % (name, args.lines, args.seed + i))
-        total += _write_file(gen, args, i, os.path.join(work, name), expected, user_apps)
+        log("generating %s (%d lines, seed %d%s)" % (
+            name, args.lines, args.seed + i,
+            ", %g%% of the keys repeated" % args.repeat if i and args.repeat else ""))
+        plan = rep.plan(i, args.lines, expected)
+        n, r = _write_file(gen, args, i, os.path.join(work, name), plan, expected, user_apps)
+        total += n
+        repeated += r
     for t in DEV_TYPES:
         prefix = t.encode() + b":"
         mine = [k for k in expected if k.startswith(prefix)]
@@ -146,28 +162,36 @@ def _generate(args, names, work, user_apps):
             f.write(b"".join(expected[k] for k in mine))
     # Written last: its presence marks a complete data set.
     with open(os.path.join(work, MARKER), "w") as f:
-        json.dump(dict(format=FORMAT, records=total), f)
-    log("generated in %.1f s: %d records, %d distinct keys"
-        % (time.monotonic() - t0, total, len(expected)))
+        json.dump(dict(format=FORMAT, records=total, repeated=repeated,
+                       repeat=args.repeat), f)
+    log("generated in %.1f s: %d records, %d of them with an older file's key, "
+        "%d distinct keys" % (time.monotonic() - t0, total, repeated, len(expected)))
 
 
-def _write_file(gen, args, i, path, expected, user_apps):
-    """Write file i to path from generate.py's lines; each record's digest
-    into expected. The number of records."""
+def _write_file(gen, args, i, path, plan, expected, user_apps):
+    """Write file i to path from generate.py's lines, the lines at plan's
+    positions given plan's keys; each record's digest into expected.
+    (records, lines given a key)."""
     cmd = [args.python, GENERATE_PY, "--stdout", "--lines", str(args.lines),
            "--seed", str(args.seed + i)]
     if args.bad_rate:
         cmd += ["--bad-rate", str(args.bad_rate)]
     head, tail = os.path.split(path)
     tmp = os.path.join(head, "." + tail + ".tmp")
-    n = 0
+    n = given = 0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc, \
             open(tmp, "wb") as raw:
         gz = gen.ParallelGzip(raw, 6)  # generate.py's level
         try:
             block = []
-            for line in proc.stdout:
+            for pos, line in enumerate(proc.stdout):
                 line = line[:-1] if line.endswith(b"\n") else line
+                key = plan.get(pos)
+                if key is not None:
+                    moved = records.with_key(line, key)
+                    if moved is not None:
+                        line = moved
+                        given += 1
                 r = values.line_digest(line, user_apps)
                 if r is not None:
                     expected[r[0]] = r[1]
@@ -188,4 +212,4 @@ def _write_file(gen, args, i, path, expected, user_apps):
     # Read-only: the runs see these files through hard links.
     os.chmod(tmp, 0o444)
     os.replace(tmp, path)
-    return n
+    return n, given

@@ -45,3 +45,11 @@ def record_values(line):
     r = record_of(line)
     return (r.key, r.apps, r.lat, r.lon) if r else None
 
+
+def with_key(line, key):
+    """line with its key replaced by key ("type:id"), the rest as it was;
+    None unless line is a plain record (PLAIN_RECORD), whose key is its start."""
+    m = PLAIN_RECORD.fullmatch(line) if len(line) <= model.MAX_LINE else None
+    if not m:
+        return None
+    return key.replace(b":", b"\t", 1) + line[m.end(2):]
