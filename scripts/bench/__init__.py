@@ -66,9 +66,20 @@ RSS of the largest of those processes (ru_maxrss); also the memcached
 servers' own CPU during the run (/proc/PID/stat). The memc_load binary is
 copied at startup, so a rebuild during the bench changes nothing.
 
+Newest wins, per run: every memc_load run writes --stats-json to
+OUT/logs/NAME-runN.json, and the report gives the median of its totals'
+"resent" (the records its repairs sent again; 0 at -w 1 and --serial,
+which overlap nothing). Every loader run gets TMPDIR set to a directory of
+its own, where memc_load keeps its key digests (8 bytes a record); a
+thread samples the size of the files there every 50 ms while the loader
+runs, and "peak temp MB" is the largest sample of any run: a sample, so a
+short peak between two samples is missed and the true peak can only be
+higher. A file left there after the run makes it FAILED.
+
 Output in --out (default results/): bench.csv (one row per run), summary.csv,
 bench.txt (the table and the machine), bench.png (gnuplot), logs/ (each run's
-stderr) and, with --keep-data, data/ (the cached data sets and their keys).
+stderr, and each memc_load run's --stats-json) and, with --keep-data, data/
+(the cached data sets, their keys and the digests of their values).
 
 The modules, one concern each, in the order a bench uses them:
     cli        the options, checked; the variants they name (plan)
@@ -78,7 +89,8 @@ The modules, one concern each, in the order a bench uses them:
                take older keys; records: what a line stores; values: a
                stored value's digest
     servers    four fresh memcached servers per run, and their CPU
-    runwait    timing one command; runs: one run of a variant, checked
+    runwait    timing one command; runs: one run of a variant, checked;
+               tempdisk: the size of its TMPDIR, sampled
     check      after a run: every key there, holding its newest value
     stats      medians over the runs, speed-ups; targets: issue 10's
     report     the table and the text; plot: bench.png; machine: the setup

@@ -23,7 +23,8 @@ VARIANTS = "serial,w1,w1-text,wN-zlib-v0.5"
 LOADERS = ["serial", "w1", "w1 text", "wN=%d-zlib verify 0.5" % NCPU]
 HEAD = ["variant", "runs", "median wall s", "min..max s", "median CPU s", "CPU s/M rec",
         "records/s", "vs serial", "vs python-ref", "peak RSS MB (largest process)",
-        "server CPU s", "server CPU s/M rec", "loader+servers CPU s/M rec", "keys ok"]
+        "server CPU s", "server CPU s/M rec", "loader+servers CPU s/M rec", "re-sent records",
+        "peak temp MB (sampled)", "keys ok"]
 FLOAT = r"\d+\.\d\d"
 RATIO = r"\d+\.\d\dx"
 RATE = r"\d{1,3}(,\d{3})*"
@@ -53,6 +54,7 @@ def check_loader_row(row, keys_ok="1/1"):
                 "server CPU s/M rec", "loader+servers CPU s/M rec"):
         assert re.fullmatch(FLOAT, row[col]), (col, row)
     assert re.fullmatch(r"\d+\.\d", row["peak RSS MB (largest process)"]), row
+    assert re.fullmatch(r"\d+\.\d", row["peak temp MB (sampled)"]), row
     lo, hi = row["min..max s"].split("..")
     # One run: its median, minimum and maximum are the same figure.
     assert lo == hi == row["median wall s"], row
@@ -90,6 +92,9 @@ def test_bench_reports_every_variant(tmp_path):
     assert list(rows) == LOADERS + ["python-ref"] + inflate, list(rows)
     for label in LOADERS + ["python-ref"]:
         check_loader_row(rows[label])
+        # memc_load's come from its --stats-json; the baseline writes none.
+        resent = rows[label]["re-sent records"]
+        assert resent == ("0" if label in LOADERS else "-"), rows[label]  # one file: no repair
         assert re.fullmatch(RATIO, rows[label]["vs serial"]), rows[label]
         assert re.fullmatch(RATIO, rows[label]["vs python-ref"]), rows[label]
     assert rows["serial"]["vs serial"] == "1.00x"
@@ -97,7 +102,7 @@ def test_bench_reports_every_variant(tmp_path):
     for label in inflate:
         row = rows[label]
         assert re.fullmatch(FLOAT, row["median wall s"]) and re.fullmatch(RATE, row["records/s"])
-        assert [row[c] for c in HEAD[7:9] + HEAD[10:]] == ["-"] * 5 + ["ok"], row
+        assert [row[c] for c in HEAD[7:9] + HEAD[10:]] == ["-"] * 7 + ["ok"], row
 
     # gzip's line leaves the -zlib variants out only when the name ends so.
     _, items = ratio_items(out, "gzip -dc")
@@ -148,3 +153,4 @@ def test_bench_reports_a_failed_run(tmp_path):
     assert re.search(r"^FAILED w1: run 1: exit status 2 \(see .*/logs/w1-run1\.log\); "
                      r"\d+ keys missing", out, re.M), out
     assert "gzip -dc" not in out
+
