@@ -16,7 +16,7 @@ CHECK_CHUNK = 1000  # keys per pipelined batch: its requests and replies fit soc
 
 
 class Conn(memcached.Session):
-    """A text-protocol session with one of our servers, and the checks."""
+    """A session with one of our servers: stats, and values read back."""
 
     def __init__(self, port):
         super().__init__(port, timeout=30)
@@ -73,8 +73,9 @@ class Findings:
         self.first_missing = self.first_wrong = None
 
 
-def _check_one(c, t, blob, digests, user_apps, found):
-    """Read back every key of type t (blob: newline-separated) from c."""
+def _check_one(c, blob, digests, user_apps, found):
+    """Read back from c every key of blob (newline-separated), whose
+    expected values' digests are digests, into found."""
     keys = blob.split(b"\n") if blob else []
     size = values.DIGEST_SIZE
     for i in range(0, len(keys), CHECK_CHUNK):
@@ -134,7 +135,7 @@ def check_servers(ports, data, user_apps):
     for t in DEV_TYPES:
         c = Conn(ports[t])
         try:
-            _check_one(c, t, data.keys[t], data.digests[t], user_apps, found)
+            _check_one(c, data.keys[t], data.digests[t], user_apps, found)
         finally:
             c.close()
     problems = []
