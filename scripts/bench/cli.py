@@ -28,6 +28,9 @@ def _parser(ncpu, python):
                     "uses seed+i (1)")
     ap.add_argument("--bad-rate", type=float, default=0.0,
                     help="fraction of bad lines, passed to generate.py (0)")
+    ap.add_argument("--repeat", type=float, default=0.0, metavar="PCT",
+                    help="keys repeated across files: PCT%% of each newer file's lines take "
+                         "an older file's key, with values of their own (0)")
     ap.add_argument("--runs", type=int, default=3, help="runs per variant (3)")
     ap.add_argument("--variants", default=DEFAULT_VARIANTS,
                     help="comma-separated: serial, wK, wN (N = online CPUs, here %d), each "
@@ -68,6 +71,10 @@ def parse(argv=None):
     for name in ("files", "lines", "runs"):
         if getattr(a, name) < 1:
             ap.error("--%s must be at least 1" % name)
+    if not 0 <= a.repeat <= 100:
+        ap.error("--repeat must be between 0 and 100")
+    if a.repeat and a.files < 2:
+        ap.error("--repeat needs at least 2 files")
     if a.baseline_runs is not None and a.baseline_runs < 0:
         ap.error("--baseline-runs must be at least 0")
     if a.python_baseline and a.baseline:

@@ -56,13 +56,18 @@ def source_state(binary):
 def describe(args, data, m):
     """The report's "Data:" line, without the prefix."""
     data_mb = sum(os.path.getsize(f) for f in data.files) / 2**20
-    return ("%d files x %s lines, %s records, %.0f MB gz; %d CPUs (%s), %.0f GiB RAM"
-            % (args.files, "{:,}".format(args.lines), "{:,}".format(data.records), data_mb,
-               m["ncpu"], m["model"], m["mem_gib"]))
+    repeats = ""
+    if args.repeat:
+        repeats = (" (--repeat %g: %s with an older file's key, %s distinct keys)"
+                   % (args.repeat, "{:,}".format(data.repeated), "{:,}".format(data.distinct)))
+    return ("%d files x %s lines, %s records%s, %.0f MB gz; %d CPUs (%s), %.0f GiB RAM"
+            % (args.files, "{:,}".format(args.lines), "{:,}".format(data.records), repeats,
+               data_mb, m["ncpu"], m["model"], m["mem_gib"]))
 
 
 def title(args, data, m):
     """The plot's title."""
-    return "memc_load, %d x %s lines (%s records), %d CPUs: %s" % (
-        args.files, "{:,}".format(args.lines), "{:,}".format(data.records), m["ncpu"],
-        m["model"])
+    repeats = ", %g%% repeated" % args.repeat if args.repeat else ""
+    return "memc_load, %d x %s lines (%s records%s), %d CPUs: %s" % (
+        args.files, "{:,}".format(args.lines), "{:,}".format(data.records), repeats,
+        m["ncpu"], m["model"])

@@ -10,7 +10,7 @@ from . import cli, dataset, machine, plan, plot, report, runs, servers, stats, w
 def _make_data(ctx):
     """The data set into ctx (so cleanup() finds it), checked; the servers'
     memory sized for it unless --memcached-mb says."""
-    ctx.data = dataset.make(ctx.args, ctx.out)
+    ctx.data = dataset.make(ctx.args, ctx.out, ctx.user_apps)
     dataset.check(ctx.data)
     if not ctx.memcached_mb:
         ctx.memcached_mb = servers.memory_mb(ctx.data.keys)

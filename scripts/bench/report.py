@@ -10,11 +10,13 @@ from .targets import targets
 
 ROW_FIELDS = ["variant", "label", "run", "wall", "user", "sys", "cpu", "rss_mb",
               "server_cpu", "records", "records_per_s", "exit", "keys_expected",
-              "missing", "evictions", "renamed", "ok", "problem", "command"]
+              "missing", "wrong", "evictions", "renamed", "resent", "shared_keys",
+              "temp_peak_mb", "ok", "problem", "command"]
 SUMMARY_FIELDS = ["variant", "label", "runs", "ok_runs", "median_wall", "min_wall",
                   "max_wall", "median_cpu", "cpu_per_million", "median_rate", "min_rate",
                   "max_rate", "speedup_serial", "speedup_baseline", "peak_rss_mb",
-                  "median_server_cpu", "server_cpu_per_million", "ok", "problems"]
+                  "median_server_cpu", "server_cpu_per_million", "median_resent",
+                  "median_shared_keys", "peak_temp_mb", "ok", "problems"]
 
 
 def _cells(s, has_baseline):
@@ -26,10 +28,12 @@ def _cells(s, has_baseline):
         row.append("%.2fx" % s["speedup_baseline"] if s["speedup_baseline"] else "-")
     row.append("%.1f" % s["peak_rss_mb"])
     if s["kind"] == "inflate":
-        return row + ["-", "-", "-", "ok" if s["ok_runs"] == s["runs"] else "FAILED"]
+        return row + ["-"] * 5 + ["ok" if s["ok_runs"] == s["runs"] else "FAILED"]
     row.append("%.2f" % s["median_server_cpu"])
     row.append("%.2f" % s["server_cpu_per_million"])
     row.append("%.2f" % (s["cpu_per_million"] + s["server_cpu_per_million"]))
+    row.append("-" if s["median_resent"] is None else "{:,.0f}".format(s["median_resent"]))
+    row.append("-" if s["peak_temp_mb"] is None else "%.1f" % s["peak_temp_mb"])
     row.append("%d/%d" % (s["ok_runs"], s["runs"]) if s["ok_runs"] == s["runs"]
                else "FAILED %d/%d" % (s["runs"] - s["ok_runs"], s["runs"]))
     return row
@@ -42,7 +46,8 @@ def table(summary, has_baseline, baseline_label):
     if has_baseline:
         head.append("vs " + baseline_label)
     head += ["peak RSS MB (largest process)", "server CPU s", "server CPU s/M rec",
-             "loader+servers CPU s/M rec", "keys ok"]
+             "loader+servers CPU s/M rec", "re-sent records", "peak temp MB (sampled)",
+             "keys ok"]
     body = [_cells(s, has_baseline) for s in summary]
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
 
@@ -87,6 +92,9 @@ def _setup_lines(ctx, specs, has_baseline, desc, m):
                                  ctx.baseline.command.replace(ctx.proto_dir, "TMP")))
     lines.append("CPU: user+sys of the loader and the processes it reaped; peak RSS: the "
                  "largest single process; server CPU: the 4 memcached together.")
+    lines.append("re-sent records: the repairs' re-sends (--stats-json's resent, median); "
+                 "peak temp: the largest sample of the files under the run's TMPDIR, every "
+                 "50 ms (a peak between samples is missed).")
     return lines
 
 

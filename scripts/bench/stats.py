@@ -9,12 +9,18 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def _known(rs, field):
+    """The values of field in rows rs, leaving out the None of runs without one."""
+    return [r[field] for r in rs if r.get(field) is not None]
+
+
 def _summary(spec, rs, records):
     wall = [r["wall"] for r in rs]
     rate = [records / w for w in wall]
     cpu = [r["user"] + r["sys"] for r in rs]
     server = [r["server_cpu"] for r in rs]
     ok_runs = sum(r["ok"] for r in rs)
+    resent, shared, temp = (_known(rs, f) for f in ("resent", "shared_keys", "temp_peak_mb"))
     return dict(variant=spec["name"], label=spec["label"], kind=spec["kind"], runs=len(rs),
                 ok_runs=ok_runs, ok=ok_runs == len(rs),
                 median_wall=median(wall), min_wall=min(wall), max_wall=max(wall),
@@ -23,6 +29,9 @@ def _summary(spec, rs, records):
                 peak_rss_mb=max(r["rss_kib"] for r in rs) / 1024,
                 median_server_cpu=median(server),
                 server_cpu_per_million=median(server) / (records / 1e6),
+                median_resent=median(resent) if resent else None,
+                median_shared_keys=median(shared) if shared else None,
+                peak_temp_mb=max(temp) if temp else None,
                 problems="; ".join("run %d: %s" % (r["run"], r["problem"])
                                    for r in rs if not r["ok"]))
 
