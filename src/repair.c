@@ -132,9 +132,10 @@ void repair_run(const struct run *run, size_t idx, struct file_stats *st,
 					    sizeof(st->failure));
 		if (n < 0)
 			goto done;
-		struct worker_keys keys = {.repair = 1, .only = only, .nonly = (size_t)n,
-					   .resend = i == 0 && resend ? &run->resend : NULL,
-					   .restarts_mended = 1};
+		struct worker_keys keys = {
+		    .repair = 1,
+		    .filter = {only, (size_t)n, i == 0 && resend ? &run->resend : NULL},
+		    .restarts_mended = 1};
 		worker_run(cfg, path, &keys, &pass, pass_servers, NULL, NULL);
 		add_servers(servers, pass_servers, cfg->table.n, i == 0);
 		st->processed += pass.processed;

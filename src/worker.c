@@ -174,19 +174,23 @@ static int load_open(struct load *l)
 	return 0;
 }
 
-/* Whether HASH is among the NONLY ascending hashes ONLY. */
-static int hash_among(const uint64_t *only, size_t nonly, uint64_t hash)
+/* The server of KEY, when a repair pass's filter asks: only then is it
+ * worth the look-up. */
+static int server_of(struct load *l, enum dev_type type, const char *key, size_t keylen)
 {
-	size_t lo = 0, hi = nonly;
+	return l->keys->filter.resend != NULL ? sink_server(l->sink, type, key, keylen) : -1;
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (only[mid] < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < nonly && only[lo] == hash;
+/* Whether a repair pass leaves LINE out, told from its first two fields:
+ * most of its lines, which are then not parsed at all. */
+static int repair_skips(struct load *l, const char *line, size_t len)
+{
+	char key[MCPROTO_KEY_MAX + 1];
+	enum dev_type type;
+	size_t keylen = key_filter_line_key(line, len, key, &type);
+
+	return keylen > 0 && !key_filter_passes(&l->keys->filter, keyhash(key, keylen),
+						 server_of(l, type, key, keylen));
 }
 
 /* The key of a record about to be sent: into the digest; 0 when the
@@ -197,8 +201,7 @@ static int take_key(struct load *l, enum dev_type type, const char *key, size_t 
 	const struct worker_keys *k = l->keys;
 	uint64_t hash = keyhash(key, keylen);
 
-	if (k->repair && !(k->only != NULL && hash_among(k->only, k->nonly, hash)) &&
-	    !(k->resend != NULL && server_set_has(k->resend, sink_server(l->sink, type, key, keylen))))
+	if (k->repair && !key_filter_passes(&k->filter, hash, server_of(l, type, key, keylen)))
 		return 1;
 	if (k->digest != NULL &&
 	    digest_add(k->digest, hash, l->st->failure, sizeof(l->st->failure)) < 0)
@@ -212,6 +215,9 @@ static inline int take_line(struct load *l, const char *line, size_t len, int ov
 {
 	struct file_stats *st = l->st;
 	char key[MCPROTO_KEY_MAX + 1];
+
+	if (l->keys != NULL && l->keys->repair && !overlong && repair_skips(l, line, len))
+		return 0;
 	enum line_status status =
 		overlong ? LINE_ERR_TOO_LONG : encode_line(&l->rec, line, len, &l->value);
 

@@ -7,19 +7,17 @@
 
 #include "config.h"
 #include "report.h"
+#include "keys/keyfilter.h"
 
 struct digest_writer;
 
 /* What a load does with keys besides storing records (keys/settle.h). */
 struct worker_keys {
 	struct digest_writer *digest; /* add a hash per record sent, or NULL */
-	/* A repair pass: send only the records whose key hash is among the
-	 * NONLY ascending ONLY, or whose server is in RESEND (either may be
-	 * NULL); and read nothing back. */
+	/* A repair pass: send only the records FILTER passes, and read
+	 * nothing back. */
 	int repair;
-	const uint64_t *only;
-	size_t nonly;
-	const struct server_set *resend;
+	struct key_filter filter;
 	/* A server's restart fails nothing: the run re-sends what it lost. */
 	int restarts_mended;
 };
