@@ -7,6 +7,7 @@
 #include "line/encode.h"
 #include "gz/gzlines.h"
 #include "inputs.h"
+#include "keys/keyhash.h"
 #include "log.h"
 #include "line/pack.h"
 #include "line/key.h"
@@ -30,36 +31,9 @@ struct sample {
 	struct verifier *v[MAX_SERVERS];
 };
 
-/* The key 8 bytes at a time, each word multiplied in (a byte-at-a-time
- * FNV-1a cost 0.05 CPU s per million keys, a twentieth of the load), then
- * splitmix64's finalizer with the run's seed. Hand-written: no library
- * offers a seeded 64-bit hash. */
-static uint64_t key_hash(uint64_t seed, const char *key, size_t keylen)
+static int sampled(const struct sample *sp, uint64_t hash)
 {
-	uint64_t h = seed ^ (keylen * 0x9e3779b97f4a7c15u), w;
-	size_t i = 0;
-
-	for (; i + 8 <= keylen; i += 8) {
-		memcpy(&w, key + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	if (i < keylen) {
-		w = 0;
-		memcpy(&w, key + i, keylen - i);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-		h ^= h >> 32;
-	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9u;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebu;
-	return h ^ (h >> 31);
-}
-
-static int sampled(const struct sample *sp, const char *key, size_t keylen)
-{
-	return sp->all || key_hash(sp->cfg->verify_seed, key, keylen) < sp->threshold;
+	return sp->all || hash < sp->threshold;
 }
 
 struct sample *sample_new(const struct config *cfg, struct file_stats *st)
@@ -111,18 +85,19 @@ static void keep(struct sample *sp, int server, const char *key, size_t keylen,
 	sp->len += need;
 }
 
-void sample_offer(struct sample *sp, int server, const char *key, size_t keylen,
-		    const uint8_t *value, size_t valuelen)
+void sample_offer(struct sample *sp, int server, uint64_t hash, const char *key, size_t keylen,
+		  const uint8_t *value, size_t valuelen)
 {
-	if (sp != NULL && !sp->streaming && sampled(sp, key, keylen))
+	if (sp != NULL && !sp->streaming && sampled(sp, hash))
 		keep(sp, server, key, keylen, value, valuelen);
 }
 
 void sample_too_large(const char *key, size_t keylen, void *ctx)
 {
 	struct sample *sp = ctx;
+	uint64_t hash = keyhash(sp->cfg->verify_seed, key, keylen);
 
-	if (!sampled(sp, key, keylen) || sp->refused_overflow)
+	if (!sampled(sp, hash) || sp->refused_overflow)
 		return;
 	if (sp->nrefused == sp->refused_cap) {
 		size_t cap = sp->refused_cap ? 2 * sp->refused_cap : 1024;
@@ -134,7 +109,7 @@ void sample_too_large(const char *key, size_t keylen, void *ctx)
 		sp->refused = p;
 		sp->refused_cap = cap;
 	}
-	sp->refused[sp->nrefused++] = key_hash(sp->cfg->verify_seed, key, keylen);
+	sp->refused[sp->nrefused++] = hash;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -151,7 +126,7 @@ static int refused(const struct sample *sp, const char *key, size_t keylen)
 
 	if (sp->nrefused == 0)
 		return 0;
-	h = key_hash(sp->cfg->verify_seed, key, keylen);
+	h = keyhash(sp->cfg->verify_seed, key, keylen);
 	return bsearch(&h, sp->refused, sp->nrefused, sizeof(h), cmp_u64) != NULL;
 }
 
@@ -221,7 +196,7 @@ static int check_streamed(struct sample *sp, const char *path, struct sink *sink
 		if (overlong || encode_line(&rec, line, len, &value) != LINE_OK)
 			continue;
 		size_t keylen = key_build(&rec, key);
-		if (!sampled(sp, key, keylen))
+		if (!sampled(sp, keyhash(sp->cfg->verify_seed, key, keylen)))
 			continue;
 		if (check(sp, sink, sink_server(sink, rec.type, key, keylen), key, keylen, value.data,
 			  value.len) < 0) {

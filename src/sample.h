@@ -29,9 +29,10 @@ struct sample;
  * or --dry) or when out of memory (then ST's failure says so). */
 struct sample *sample_new(const struct config *cfg, struct file_stats *st);
 
-/* The worker sent this record to server SERVER (config.h's numbering). */
-void sample_offer(struct sample *sp, int server, const char *key, size_t keylen,
-		    const uint8_t *value, size_t valuelen);
+/* The worker sent this record, whose key hashes to HASH (keyhash.h, with
+ * the run's seed), to server SERVER (config.h's numbering). */
+void sample_offer(struct sample *sp, int server, uint64_t hash, const char *key, size_t keylen,
+		  const uint8_t *value, size_t valuelen);
 
 /* A server refused the record KEY as too large (an acks_too_large_fn, CTX
  * the sample): the key's records are left out of the sample, since the

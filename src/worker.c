@@ -189,17 +189,18 @@ static int repair_skips(struct load *l, const char *line, size_t len)
 	enum dev_type type;
 	size_t keylen = key_filter_line_key(line, len, key, &type);
 
-	return keylen > 0 && !key_filter_passes(&l->keys->filter, keyhash(key, keylen),
-						 server_of(l, type, key, keylen));
+	return keylen > 0 &&
+	       !key_filter_passes(&l->keys->filter, keyhash(l->cfg->verify_seed, key, keylen),
+				  server_of(l, type, key, keylen));
 }
 
 /* The key of a record about to be sent: into the digest; 0 when the
  * record is to be sent, 1 when a repair pass leaves it out, -1 when the
  * digest could not be written (st->failure says why). */
-static int take_key(struct load *l, enum dev_type type, const char *key, size_t keylen)
+static int take_key(struct load *l, enum dev_type type, const char *key, size_t keylen,
+		    uint64_t hash)
 {
 	const struct worker_keys *k = l->keys;
-	uint64_t hash = keyhash(key, keylen);
 
 	if (k->repair && !key_filter_passes(&k->filter, hash, server_of(l, type, key, keylen)))
 		return 1;
@@ -241,13 +242,16 @@ static inline int take_line(struct load *l, const char *line, size_t len, int ov
 		st->processed++;
 		return 0;
 	}
-	if (l->keys != NULL && (l->keys->digest != NULL || l->keys->repair)) {
-		int kept = take_key(l, l->rec.type, key, keylen);
+	/* One hash per record, for the digest and the sample alike. */
+	int digests = l->keys != NULL && (l->keys->digest != NULL || l->keys->repair);
+	uint64_t hash = digests || l->sp != NULL ? keyhash(l->cfg->verify_seed, key, keylen) : 0;
+	if (digests) {
+		int kept = take_key(l, l->rec.type, key, keylen, hash);
 		if (kept != 0)
 			return kept > 0 ? 0 : -1;
 	}
 	int server = sink_put(l->sink, l->rec.type, key, keylen, l->value.data, l->value.len);
-	sample_offer(l->sp, server, key, keylen, l->value.data, l->value.len);
+	sample_offer(l->sp, server, hash, key, keylen, l->value.data, l->value.len);
 	return 0;
 }
 

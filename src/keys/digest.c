@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include "keys/digest.h"
+#include "keys/hashsort.h"
 
 struct digest_writer {
 	char path[4096];
 	uint64_t *buf, *scratch;
+	uint32_t *bucket_end; /* HASHSORT_BUCKETS */
 	size_t n;
 	unsigned runs;
 };
@@ -49,11 +51,13 @@ struct digest_writer *digest_create(const char *path, char *err, size_t errlen)
 	if (w != NULL) {
 		w->buf = malloc(DIGEST_BUFFER * sizeof(*w->buf));
 		w->scratch = malloc(DIGEST_BUFFER * sizeof(*w->scratch));
+		w->bucket_end = malloc(HASHSORT_BUCKETS * sizeof(*w->bucket_end));
 	}
-	if (w == NULL || w->buf == NULL || w->scratch == NULL) {
+	if (w == NULL || w->buf == NULL || w->scratch == NULL || w->bucket_end == NULL) {
 		if (w != NULL) {
 			free(w->buf);
 			free(w->scratch);
+			free(w->bucket_end);
 		}
 		free(w);
 		snprintf(err, errlen, "out of memory for the key digest");
@@ -64,49 +68,25 @@ struct digest_writer *digest_create(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: digest path too long", path);
 		free(w->buf);
 		free(w->scratch);
+		free(w->bucket_end);
 		free(w);
 		return NULL;
 	}
 	return w;
 }
 
-#define RADIX_BITS 11
-#define RADIX (1u << RADIX_BITS)
-
-/* LSD radix sort of A (N hashes) using TMP: by hand, as qsort's calls
- * through a comparison cost a worker several percent of its CPU. */
-static void radix_sort(uint64_t *a, uint64_t *tmp, size_t n)
-{
-	for (unsigned shift = 0; shift < 64; shift += RADIX_BITS) {
-		size_t count[RADIX] = {0};
-		for (size_t i = 0; i < n; i++)
-			count[(a[i] >> shift) & (RADIX - 1)]++;
-		if (count[a[0] >> shift & (RADIX - 1)] == n)
-			continue; /* one digit for all: this pass would change nothing */
-		size_t sum = 0;
-		for (unsigned d = 0; d < RADIX; d++) {
-			size_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(a[i] >> shift) & (RADIX - 1)]++] = a[i];
-		memcpy(a, tmp, n * sizeof(*a));
-	}
-}
-
 /* Sort what is buffered, drop repeats, write it as the next run. */
 static int write_run(struct digest_writer *w, char *err, size_t errlen)
 {
 	char name[4200];
-	size_t m = 0, sorted = 1;
+	size_t m = 0;
 
 	if (w->n == 0)
 		return 0;
-	for (size_t i = 1; i < w->n && sorted; i++)
-		sorted = w->buf[i - 1] <= w->buf[i];
-	if (!sorted)
-		radix_sort(w->buf, w->scratch, w->n);
+	hashsort(w->buf, w->scratch, w->n, w->bucket_end);
+	uint64_t *sorted = w->scratch;
+	w->scratch = w->buf; /* the sorted hashes are the next run's buffer */
+	w->buf = sorted;
 	for (size_t i = 0; i < w->n; i++)
 		if (m == 0 || w->buf[m - 1] != w->buf[i])
 			w->buf[m++] = w->buf[i];
@@ -149,6 +129,7 @@ int digest_close(struct digest_writer *w, unsigned *runs, char *err, size_t errl
 	*runs = w->runs;
 	free(w->buf);
 	free(w->scratch);
+	free(w->bucket_end);
 	free(w);
 	return rc;
 }

@@ -20,7 +20,9 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void check(size_t n, uint64_t modulus)
+/* N hashes from a generator, taken modulo MODULUS (0: as they come) and
+ * then multiplied by MULT (spreading the repeats over the whole range). */
+static void check(size_t n, uint64_t modulus, uint64_t mult)
 {
 	char dir[] = "/tmp/test_digest.XXXXXX", path[64], err[256];
 	uint64_t *want = malloc(n * sizeof(*want)), h, x = 88172645463325252u;
@@ -34,7 +36,7 @@ static void check(size_t n, uint64_t modulus)
 	assert_non_null(w);
 	for (size_t i = 0; i < n; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		want[i] = modulus ? x % modulus : x;
+		want[i] = (modulus ? x % modulus : x) * mult;
 		assert_int_equal(digest_add(w, want[i], err, sizeof(err)), 0);
 	}
 	assert_int_equal(digest_close(w, &runs, err, sizeof(err)), 0);
@@ -61,19 +63,27 @@ static void check(size_t n, uint64_t modulus)
 static void test_several_runs_with_repeats(void **state)
 {
 	(void)state;
-	check(2 * DIGEST_BUFFER + 12345, 3000000);
+	check(2 * DIGEST_BUFFER + 12345, 3000000, 1);
+}
+
+/* Many repeats of a few keys, spread over every bucket of the sort. */
+static void test_repeats_spread(void **state)
+{
+	(void)state;
+	check(DIGEST_BUFFER + 999, 1000, 0x9e3779b97f4a7c15u);
+	check(3 * DIGEST_BUFFER / 2, 0, 1);
 }
 
 static void test_one_run_all_distinct(void **state)
 {
 	(void)state;
-	check(1000, 0);
+	check(1000, 0, 1);
 }
 
 static void test_empty(void **state)
 {
 	(void)state;
-	check(0, 0);
+	check(0, 0, 1);
 }
 
 /* Write HASHES (N of them) as a digest at PATH. */
@@ -166,6 +176,7 @@ int main(void)
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_one_run_all_distinct),
 	    cmocka_unit_test(test_several_runs_with_repeats),
+	    cmocka_unit_test(test_repeats_spread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
