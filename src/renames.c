@@ -46,12 +46,21 @@ static void server_restarted(int server, const struct server_span *old,
 	}
 }
 
+void run_servers_met(struct run *run, const struct server_seen *seen)
+{
+	for (int s = 0; s < run->cfg->table.n; s++)
+		if (seen[s].last.pid != 0)
+			run->checked_at[s] = run->activities_ended;
+	restarts_add(&run->restarts, seen, run->cfg->table.n, server_restarted, run);
+}
+
 void run_servers_seen(struct run *run, size_t idx, const struct server_seen *seen,
 		      const struct server_set *resent)
 {
 	struct file_run *f = &run->fr[idx];
 
-	restarts_add(&run->restarts, seen, run->cfg->table.n, server_restarted, run);
+	run->activities_ended++;
+	run_servers_met(run, seen);
 	for (int s = 0; f->held != NULL && s < run->cfg->table.n; s++) {
 		const struct server_seen *x = &seen[s];
 		if (x->first.pid == 0)

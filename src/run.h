@@ -62,6 +62,9 @@ struct run {
 	struct renameq *q;
 	size_t next;    /* the next file to start */
 	size_t running; /* files being loaded now */
+	size_t repairs_running;
+	uint64_t activities_ended; /* loads and repairs that reported, for probe.c */
+	uint64_t checked_at[MAX_SERVERS]; /* activities_ended when each was last asked */
 	int stopping;
 	double started;
 	double wall_started;
@@ -142,6 +145,16 @@ void run_finish_file(struct run *run, size_t idx, int counted);
  * since a file's records went there has the rule re-send them. */
 void run_servers_seen(struct run *run, size_t idx, const struct server_seen *seen,
 		      const struct server_set *resent);
+
+/* What a probe of the servers (no file's) saw: SEEN, one per server. */
+void run_servers_met(struct run *run, const struct server_seen *seen);
+
+/* ---- probe.c ---- */
+
+/* When nothing runs: ask each server that holds the run's records, and
+ * was not asked since the last load or repair ended, who it is, and have
+ * what a restart lost re-sent. 1 when it asked any. */
+int run_probe_servers(struct run *run);
 
 /* Warn of the settled files whose records a restarted server did not get
  * again: the run stopped first, or re-sending them failed. */

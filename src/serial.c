@@ -56,4 +56,6 @@ void serial_run(struct run *run)
 		serial_repairs(run);
 		run_show_progress(run, 1);
 	}
+	while (!signals_stop_requested() && run_probe_servers(run))
+		serial_repairs(run);
 }

@@ -233,6 +233,7 @@ void run_repair_started(struct run *run, long task, long pid)
 	struct file_run *f = &run->fr[idx];
 
 	f->repairing = 1;
+	run->repairs_running++;
 	f->has_repair_result = 0;
 	f->repair_keyed = run->nsrc > 0;
 	f->repair_resend = run->resend;
@@ -254,6 +255,7 @@ void run_repair_ended(struct run *run, size_t idx, int ok, const char *why)
 	int settled = settle_done(run->settle, idx); /* a mend */
 
 	f->repairing = 0;
+	run->repairs_running--;
 	settle_ended(run->settle, idx, SETTLE_REPAIR, ok);
 	if (!ok && settled) {
 		log_error("%s: re-sending its records failed: %s", run->files[idx], why);

@@ -55,7 +55,10 @@ static long next_task(void *ctx)
 
 	if (repair >= 0)
 		return repair;
-	return run->next < run->n ? (long)run->next++ : -1;
+	if (run->next < run->n)
+		return (long)run->next++;
+	/* The last thing: a restart no load met may yet ask for re-sends. */
+	return run_probe_servers(run) ? run_next_repair(run) : -1;
 }
 
 static void worker_started(long task, pid_t pid, void *ctx)

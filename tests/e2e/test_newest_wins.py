@@ -242,3 +242,37 @@ def test_supervisor_killed_during_a_repair(decode, tmp_path):
     for key, rec in want.items():
         apps, lat, lon = decode(held[key])
         assert (apps, lat, lon) == (rec.apps, rec.lat, rec.lon), key
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_restart_no_later_file_meets(mc, decode, tmp_path, own_server, workers):
+    """The idfa server restarts after the first file was renamed, and no
+    later file sends it anything: the run asks every server who it is
+    before it ends, sees the restart, and sends the renamed file's idfa
+    records again (measured before: exit 0, every idfa key missing, nothing
+    said)."""
+    start, started = own_server
+    idfa = start()
+    first = [line(i, 0) for i in range(400) if i % 4 != 1]  # all types but gaid
+    later = [line(4 * i + 1, n) for n in (1, 2) for i in range(100)]  # gaid only
+    paths = [write_gz(tmp_path / "20170929000000.tsv.gz", first),
+             write_gz(tmp_path / "20170929010000.tsv.gz", later[:100]),
+             write_gz(tmp_path / "20170929020000.tsv.gz", later[100:])]
+    models = [model.model_content(gzip.open(p).read()) for p in paths]
+    mc.stop_server("gaid")  # the later files wait on it while idfa restarts
+    r = Run(mc.opts(idfa=idfa.addr) + ["-w", str(workers), "--timeout", "30000",
+                                       "--pattern", str(tmp_path / "*.tsv.gz")])
+    try:
+        try:
+            r.wait_for(r"\] I Renamed %s " % paths[0])
+            idfa = restart(idfa, started)
+        finally:
+            mc.resume_server("gaid")
+        res = r.finish()
+    finally:
+        r.kill()
+
+    assert res.rc == 0, res
+    assert res.renamed() == [str(p) for p in paths], res
+    assert res.grep(r"\] W %s restarted \(pid \d+, now pid %d\)" % (idfa.addr, idfa.pid)), res
+    check_store(Servers(mc, idfa=idfa), decode, models)
