@@ -135,19 +135,17 @@ void repair_run(const struct run *run, size_t idx, struct file_stats *st,
 		struct worker_keys keys = {
 		    .repair = 1,
 		    .filter = {only, (size_t)n, i == 0 && resend ? &run->resend : NULL},
-		    .restarts_mended = 1};
+		    .restarts_mended = 1,
+		    .expect = &run->fr[idx].st.opened};
 		worker_run(cfg, path, &keys, &pass, pass_servers, NULL, NULL);
 		add_servers(servers, pass_servers, cfg->table.n, i == 0);
 		st->processed += pass.processed;
 		st->seconds += pass.seconds;
 		st->bytes_in += pass.bytes_in;
 		if (!file_stats_complete(&pass)) {
-			snprintf(st->failure, sizeof(st->failure), "%s",
+			snprintf(st->failure, sizeof(st->failure), "%.200s%s%.300s",
+				 path == done ? path : "", path == done ? ": " : "",
 				 pass.failure[0] ? pass.failure : "not every record was acknowledged");
-			goto done;
-		}
-		if (!file_id_equal(&pass.opened, &run->fr[idx].st.opened)) {
-			snprintf(st->failure, sizeof(st->failure), "the file changed since its load");
 			goto done;
 		}
 	}

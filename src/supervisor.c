@@ -171,7 +171,7 @@ static int stop_requested(void *ctx)
 	int sig = signals_take_pending();
 
 	if (!run->stopping && sig) {
-		size_t n = run->running;
+		size_t n = run->running + run->repairs_running;
 		run->stopping = 1;
 		log_warn("Stopping on signal %d: %zu worker%s interrupted; a second signal ends "
 			 "everything at once",

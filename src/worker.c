@@ -6,9 +6,9 @@
 
 #include "gz/gzlines.h"
 #include "clock.h"
+#include "drylog.h"
 #include "line/encode.h"
 #include "log.h"
-#include "numfmt.h"
 #include "line/pack.h"
 #include "line/key.h"
 #include "keys/digest.h"
@@ -17,31 +17,6 @@
 #include "line/record.h"
 #include "mc/sink.h"
 #include "worker.h"
-
-/* --dry: "ADDR - KEY -> apps: [1, 2] lat: 1.5 lon: 2.5" at debug level. */
-static void log_dry_record(const struct config *cfg, const struct record *rec, const char *key)
-{
-	char text[4096], num[32];
-	size_t n = 0;
-
-	for (size_t i = 0; i < rec->napps && n < sizeof(text) - 32; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%u", i ? ", " : "", rec->apps[i]);
-	if (n >= sizeof(text) - 32)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, ", ...");
-	text[n] = '\0';
-
-	char coords[96] = "";
-	size_t c = 0;
-	if (rec->has_lat) {
-		numfmt_double(num, sizeof(num), rec->lat);
-		c += (size_t)snprintf(coords + c, sizeof(coords) - c, " lat: %s", num);
-	}
-	if (rec->has_lon) {
-		numfmt_double(num, sizeof(num), rec->lon);
-		snprintf(coords + c, sizeof(coords) - c, " lon: %s", num);
-	}
-	log_debug("%s - %s -> apps: [%s]%s", cfg->servers[rec->type].spec, key, text, coords);
-}
 
 static void count_error(struct file_stats *st, enum err_kind kind, uint64_t n)
 {
@@ -159,6 +134,11 @@ static int load_open(struct load *l)
 	if (l->gz == NULL)
 		return -1;
 	st->has_id = 1;
+	if (l->keys != NULL && l->keys->expect != NULL &&
+	    !file_id_equal(&st->opened, l->keys->expect)) {
+		snprintf(st->failure, sizeof(st->failure), "the file changed since its load");
+		return -1;
+	}
 	if (l->cfg->dry)
 		return 0;
 	l->sink = sink_open(l->cfg, st->failure, sizeof(st->failure));
@@ -238,7 +218,7 @@ static inline int take_line(struct load *l, const char *line, size_t len, int ov
 	if (l->sink == NULL) {
 		/* encode_line keeps no array of apps: the log reads the value. */
 		if (log_enabled(LEVEL_DEBUG) && pack_decode(l->value.data, l->value.len, &l->rec) == 0)
-			log_dry_record(l->cfg, &l->rec, key);
+			drylog_record(l->cfg, &l->rec, key);
 		st->processed++;
 		return 0;
 	}

@@ -20,6 +20,9 @@ struct worker_keys {
 	struct key_filter filter;
 	/* A server's restart fails nothing: the run re-sends what it lost. */
 	int restarts_mended;
+	/* The file must be this one (a repair's: the file its load read), or
+	 * nothing is sent. NULL: any. */
+	const struct file_id *expect;
 };
 
 /* Called every few hundred lines, with the counts so far (processed,
