@@ -177,6 +177,8 @@ void run_finish_file(struct run *run, size_t idx, int counted)
 		if (run->settle != NULL)
 			settle_set_aside(run->settle, idx);
 	} else if (run->settle != NULL) {
+		if (f->st.keys_unknown)
+			settle_keys_unknown(run->settle, idx);
 		settle_ended(run->settle, idx, SETTLE_LOAD, complete);
 	}
 	run_settle(run);

@@ -20,6 +20,7 @@
 
 #include "inputs.h"
 #include "keys/digest.h"
+#include "log.h"
 #include "run.h"
 #include "worker.h"
 
@@ -178,9 +179,14 @@ void run_load_file(const struct run *run, size_t idx, struct file_stats *st,
 		return;
 	}
 	worker_run(run->cfg, run->files[idx], &keys, st, seen, progress, ctx);
-	if (digest_close(keys.digest, &st->digest_runs, err, sizeof(err)) < 0 &&
-	    file_stats_complete(st)) {
-		st->delivered_all = 0;
-		snprintf(st->failure, sizeof(st->failure), "%s", err);
+	snprintf(err, sizeof(err), "a write failed");
+	if (digest_close(keys.digest, &st->digest_runs, err, sizeof(err)) < 0)
+		st->keys_unknown = 1;
+	if (st->keys_unknown) { /* what it wrote is not all its keys */
+		log_warn("%s: cannot write its key digest (%s): newer files loading beside it "
+			 "re-send all their records",
+			 run->files[idx], err);
+		digest_remove(&(struct digest_ref){path, st->digest_runs + 1});
+		st->digest_runs = 0;
 	}
 }

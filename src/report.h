@@ -102,6 +102,7 @@ struct file_stats {
 	int verified;        /* --verify read the sample back: verify is set */
 	struct verify_counts verify;
 	uint32_t digest_runs; /* runs of the key digest it wrote (keys/digest.h) */
+	uint32_t keys_unknown; /* the digest could not be written (keys/settle.h) */
 	uint64_t repair_keys; /* a repair's: the keys of its repair set */
 	uint32_t restarts;   /* sum of its servers' restarts */
 	uint64_t evicted;    /* sum of its servers' evictions */

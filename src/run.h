@@ -74,6 +74,7 @@ struct run {
 	/* Newest wins (keys/settle.h); settle NULL with --dry. */
 	struct settle *settle;
 	char keydir[4096]; /* the run's key digests; "" when none are kept */
+	int one_at_a_time; /* none could be: one worker, whatever -w says */
 	struct settle_source *src; /* the sources of the repair being started */
 	size_t nsrc;
 	struct server_set resend; /* and the servers it re-sends everything to */

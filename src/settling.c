@@ -103,11 +103,15 @@ int run_keys_open(struct run *run)
 	int n = snprintf(run->keydir, sizeof(run->keydir), "%s/" KEYDIR_PREFIX "%ld.XXXXXX", tmp,
 			 (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(run->keydir) - 32 || mkdtemp(run->keydir) == NULL) {
-		log_error("Cannot make a directory for the key digests in %s: %s", tmp,
-			  n < 0 || (size_t)n >= sizeof(run->keydir) - 32 ? "path too long"
+		/* Loads side by side would leave older values without their
+		 * digests; one at a time they need none. */
+		log_warn("Cannot make a directory for the key digests in %s (%s): loading one file "
+			 "at a time, which needs none; set TMPDIR to a writable directory",
+			 tmp,
+			 n < 0 || (size_t)n >= sizeof(run->keydir) - 32 ? "path too long"
 									 : strerror(errno));
 		run->keydir[0] = '\0';
-		return -1;
+		run->one_at_a_time = 1;
 	}
 	return 0;
 }

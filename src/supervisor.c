@@ -240,6 +240,9 @@ static void run_forked(struct run *run)
 	};
 	int nkids = run->cfg->workers < (long)run->n ? run->cfg->workers : (int)run->n;
 
+	if (run->one_at_a_time)
+		nkids = 1;
+
 	if (pool_run(nkids, &ops, run, signals_wait_mask()) < 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "cannot run workers: %s", strerror(errno));

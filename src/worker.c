@@ -175,8 +175,7 @@ static int repair_skips(struct load *l, const char *line, size_t len)
 }
 
 /* The key of a record about to be sent: into the digest; 0 when the
- * record is to be sent, 1 when a repair pass leaves it out, -1 when the
- * digest could not be written (st->failure says why). */
+ * record is to be sent, 1 when a repair pass leaves it out. */
 static int take_key(struct load *l, enum dev_type type, const char *key, size_t keylen,
 		    uint64_t hash)
 {
@@ -184,9 +183,12 @@ static int take_key(struct load *l, enum dev_type type, const char *key, size_t 
 
 	if (k->repair && !key_filter_passes(&k->filter, hash, server_of(l, type, key, keylen)))
 		return 1;
-	if (k->digest != NULL &&
-	    digest_add(k->digest, hash, l->st->failure, sizeof(l->st->failure)) < 0)
-		return -1;
+	char err[256];
+	/* A digest that cannot be written fails nothing: the run then has
+	 * newer files re-send everything instead (settle_keys_unknown). */
+	if (k->digest != NULL && !l->st->keys_unknown &&
+	    digest_add(k->digest, hash, err, sizeof(err)) < 0)
+		l->st->keys_unknown = 1; /* repair.c says why */
 	return 0;
 }
 
@@ -226,9 +228,8 @@ static inline int take_line(struct load *l, const char *line, size_t len, int ov
 	int digests = l->keys != NULL && (l->keys->digest != NULL || l->keys->repair);
 	uint64_t hash = digests || l->sp != NULL ? keyhash(l->cfg->verify_seed, key, keylen) : 0;
 	if (digests) {
-		int kept = take_key(l, l->rec.type, key, keylen, hash);
-		if (kept != 0)
-			return kept > 0 ? 0 : -1;
+		if (take_key(l, l->rec.type, key, keylen, hash) != 0)
+			return 0;
 	}
 	int server = sink_put(l->sink, l->rec.type, key, keylen, l->value.data, l->value.len);
 	sample_offer(l->sp, server, hash, key, keylen, l->value.data, l->value.len);

@@ -25,6 +25,7 @@ struct span {
 struct file {
 	enum state state;
 	int aside; /* set aside: settles without a repair */
+	int keys_unknown; /* its load's digest could not be written */
 	/* A newer file overlapping its repair (with sources: keyed) re-sends
 	 * its keys of the file's repair set; one overlapping any of its second
 	 * passes (PASS: the latest repair or mend) re-sends all its records
@@ -85,7 +86,9 @@ static size_t sources_of(const struct settle *s, size_t f, struct settle_source 
 
 	for (size_t g = 0; g < f; g++) {
 		const struct file *o = &s->f[g];
-		if (o->load.ran && o->load.end > since) {
+		if (o->load.ran && o->load.end > since && o->keys_unknown) {
+			memset(resend, 0xff, sizeof(*resend)); /* any key: every server */
+		} else if (o->load.ran && o->load.end > since) {
 			if (src != NULL)
 				src[n] = (struct settle_source){g, SETTLE_LOAD};
 			n++;
@@ -233,8 +236,17 @@ long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsr
 	struct file *f = &s->f[s->first_open];
 	struct server_set want = f->lost;
 	*nsrc = sources_of(s, s->first_open, src, &want);
+	if (f->keys_unknown && *nsrc > 0) {
+		*nsrc = 0; /* its own keys are not known: everything, everywhere */
+		memset(&want, 0xff, sizeof(want));
+	}
 	f->state = REPAIRING;
 	return name_pass(s, s->first_open, &want, *nsrc > 0, resend);
+}
+
+void settle_keys_unknown(struct settle *s, size_t file)
+{
+	s->f[file].keys_unknown = 1;
 }
 
 void settle_lost(struct settle *s, size_t file, int server)

@@ -66,6 +66,12 @@ void settle_ended(struct settle *s, size_t file, enum settle_kind kind, int ok);
 long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsrc,
 			struct server_set *resend);
 
+/* FILE's load stored its records but could not write its keys (the
+ * digest's disk is full): every newer file that overlapped it, and the
+ * file's own repair, re-send all their records instead of the shared
+ * ones. Before its settle_ended. */
+void settle_keys_unknown(struct settle *s, size_t file);
+
 /* FILE's records on SERVER are gone: the server restarted during or after
  * its load or repair. Ignored for a file that failed or was set aside. */
 void settle_lost(struct settle *s, size_t file, int server);

@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -276,3 +277,48 @@ def test_restart_no_later_file_meets(mc, decode, tmp_path, own_server, workers):
     assert res.renamed() == [str(p) for p in paths], res
     assert res.grep(r"\] W %s restarted \(pid \d+, now pid %d\)" % (idfa.addr, idfa.pid)), res
     check_store(Servers(mc, idfa=idfa), decode, models)
+
+
+def test_no_room_for_digests_loads_one_at_a_time(mc, decode, tmp_path):
+    """TMPDIR is a file: no digest directory can be made. The run says so
+    and loads one file at a time, which needs none, so the newest values
+    still win (measured before: exit 1, nothing loaded)."""
+    paths = files_with_repeats(tmp_path, 20000, (1.0, 0.5))
+    models = [model.model_content(gzip.open(p).read()) for p in paths]
+    not_a_dir = tmp_path / "tmpfile"
+    not_a_dir.write_text("")
+    res = run(mc.opts() + ["-w", "4", "--pattern", str(tmp_path / "*.tsv.gz")],
+              env=dict(os.environ, TMPDIR=str(not_a_dir)))
+    assert res.rc == 0, res
+    assert len(res.renamed()) == len(paths), res
+    assert res.grep(r"\] W Cannot make a directory for the key digests in %s .*loading one "
+                    r"file at a time" % not_a_dir), res
+    assert len(set(res.load_pids())) == len(paths)
+    check_store(mc, decode, models)
+
+
+def test_full_digest_disk_has_newer_files_resend_everything(mc, decode, tmp_path):
+    """TMPDIR on a 4 KiB tmpfs: no digest fits. Each load says so and goes
+    on; the files that loaded beside an older one re-send all their records,
+    so the newest values win and every file is renamed (measured before:
+    every file failed, older values over newer ones, on every run)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        paths = files_with_repeats(tmp_path, 20000, (1.0, 0.5, 0.1))
+        models = [model.model_content(gzip.open(p).read()) for p in paths]
+        stats = tmp_path / "stats.json"
+        res = run(mc.opts() + ["-w", "4", "--stats-json", str(stats),
+                               "--pattern", str(tmp_path / "*.tsv.gz")],
+                  env=dict(os.environ, TMPDIR=str(small)))
+        left = os.listdir(small)
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+    assert res.rc == 0, res
+    assert len(res.renamed()) == len(paths), res
+    assert res.grep(r"\] W .*: cannot write its key digest \(.*No space left"), res
+    check_store(mc, decode, models)
+    assert left == []

@@ -54,6 +54,7 @@ struct sim {
 	int held[MAX_FILES][SERVERS]; /* the file has records on the server's process */
 	int loading[MAX_FILES];       /* its load runs */
 	int fail_pct, restart_pct;
+	int unknown_pct; /* loads whose digest could not be written */
 };
 
 static uint32_t next_rand(struct sim *s)
@@ -221,6 +222,8 @@ static void run_once(struct sim *s)
 			a->running = 0;
 			if (a->kind == SETTLE_LOAD) {
 				s->loading[a->file] = 0;
+				if (s->unknown_pct > 0 && pick(s, 100) < s->unknown_pct)
+					settle_keys_unknown(st, (size_t)a->file);
 				for (int x = 0; x < SERVERS; x++)
 					if (a->saw_restart[x])
 						settle_lost(st, (size_t)a->file, x);
@@ -261,7 +264,7 @@ static void run_once(struct sim *s)
 	settle_free(st);
 }
 
-static void model_check(int fail_pct, int restart_pct)
+static void model_check(int fail_pct, int restart_pct, int unknown_pct)
 {
 	for (uint64_t seed = 1; seed <= 20000; seed++) {
 		struct sim s;
@@ -270,6 +273,7 @@ static void model_check(int fail_pct, int restart_pct)
 		s.workers = 1 + pick(&s, 4);
 		s.fail_pct = fail_pct;
 		s.restart_pct = restart_pct;
+		s.unknown_pct = unknown_pct;
 		make_files(&s);
 		run_once(&s);
 	}
@@ -278,25 +282,33 @@ static void model_check(int fail_pct, int restart_pct)
 static void test_serial_state_without_failures(void **state)
 {
 	(void)state;
-	model_check(0, 0);
+	model_check(0, 0, 0);
 }
 
 static void test_serial_state_with_failures(void **state)
 {
 	(void)state;
-	model_check(15, 0);
+	model_check(15, 0, 0);
 }
 
 static void test_serial_state_with_restarts(void **state)
 {
 	(void)state;
-	model_check(0, 3);
+	model_check(0, 3, 0);
+}
+
+/* Loads whose keys are not known make newer files re-send everything. */
+static void test_serial_state_with_unknown_keys(void **state)
+{
+	(void)state;
+	model_check(0, 0, 20);
+	model_check(10, 3, 20);
 }
 
 static void test_serial_state_with_restarts_and_failures(void **state)
 {
 	(void)state;
-	model_check(15, 3);
+	model_check(15, 3, 0);
 }
 
 /* One worker: no activity overlaps another, so nothing repairs. */
@@ -411,6 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_serial_state_with_failures),
 	    cmocka_unit_test(test_serial_state_with_restarts),
 	    cmocka_unit_test(test_serial_state_with_restarts_and_failures),
+	    cmocka_unit_test(test_serial_state_with_unknown_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
