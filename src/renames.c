@@ -1,6 +1,7 @@
 /* renames.c -- what becomes of a finished file: renamed in chronological
- * order (renameq.h), failed, set aside (badinput.h), or found to have lost
- * its records to a server that restarted after its rename (restarts.h). */
+ * order (renameq.h), failed, or set aside (badinput.h); and which files a
+ * server that restarted lost the records of (restarts.h), to be re-sent
+ * (keys/settle.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,8 +69,7 @@ void run_servers_seen(struct run *run, size_t idx, const struct server_seen *see
 		if (resent == NULL || server_set_has(resent, s))
 			f->held[s] = x->first;
 		/* Records sent to a process other than the newest are lost. */
-		if (x->restarts > 0 || !restarts_same(&x->first, &x->last) ||
-		    !restarts_same(&x->first, &run->restarts.newest[s]))
+		if (x->restarts > 0 || !restarts_same(&x->first, &run->restarts.newest[s]))
 			lose(run, idx, s, resent ? "restarted during the file's repair"
 						 : "restarted during the file's load");
 	}
@@ -101,14 +101,10 @@ static int rename_loaded(struct run *run, size_t k)
 	const char *path = run->files[k];
 	struct file_run *f = &run->fr[k];
 	char done[4096], why[sizeof(f->st.failure)];
-	int stale = -1;
-
 	/* The rule re-sends what a restart lost before a file settles; this
 	 * is the last guard that it did. */
-	for (int s = 0; s < run->cfg->table.n && stale < 0; s++)
-		if (f->held != NULL && f->held[s].pid != 0 &&
-		    !restarts_same(&f->held[s], &run->restarts.newest[s]))
-			stale = s;
+	int stale = f->held ? restarts_stale(&run->restarts, f->held, run->cfg->table.n) : -1;
+
 	if (stale >= 0) {
 		snprintf(why, sizeof(why),
 			 "%s restarted after the file was loaded, and lost its records there",

@@ -35,8 +35,7 @@ static void add_servers(struct server_seen *all, const struct server_seen *pass,
 			continue;
 		}
 		if (pass[s].first.pid != 0 && all[s].last.pid != 0 &&
-		    (pass[s].first.pid != all[s].last.pid ||
-		     pass[s].first.started != all[s].last.started))
+		    !restarts_same(&pass[s].first, &all[s].last))
 			all[s].restarts++;
 		all[s].last = pass[s].last;
 		all[s].restarts += pass[s].restarts;

@@ -28,10 +28,10 @@ void restarts_add(struct restarts *r, const struct server_seen *seen, int nserve
 	}
 }
 
-int restarts_stale(const struct restarts *r, const struct server_seen *seen, int nservers)
+int restarts_stale(const struct restarts *r, const struct server_span *held, int nservers)
 {
 	for (int s = 0; s < nservers; s++)
-		if (seen[s].last.pid != 0 && !restarts_same(&r->newest[s], &seen[s].last))
+		if (held[s].pid != 0 && !restarts_same(&r->newest[s], &held[s]))
 			return s;
 	return -1;
 }

@@ -29,10 +29,10 @@ typedef void restarts_fn(int server, const struct server_span *old,
 void restarts_add(struct restarts *r, const struct server_seen *seen, int nservers,
 		  restarts_fn *restarted, void *ctx);
 
-/* The first server for which SEEN (NSERVERS entries) names a process at
- * the end of its load older than the newest known (its records there are
- * lost), or -1. */
-int restarts_stale(const struct restarts *r, const struct server_seen *seen, int nservers);
+/* The first server for which HELD (NSERVERS entries: the process holding a
+ * file's records there, pid 0 for none) names a process other than the
+ * newest known (its records there are lost), or -1. */
+int restarts_stale(const struct restarts *r, const struct server_span *held, int nservers);
 
 /* Whether A and B name the same process. */
 int restarts_same(const struct server_span *a, const struct server_span *b);

@@ -39,7 +39,6 @@ struct file_run {
 	int digests;            /* its digests may be on disk */
 	unsigned load_runs;     /* runs of its load's digest */
 	unsigned repair_runs;   /* runs of its repair's (its repair set) */
-	int repairing;          /* a repair worker runs for it */
 	int repair_failed;
 	int late;               /* named older than a file an earlier run renamed */
 	struct file_stats repair; /* the latest repair's counts: processed = re-sent */

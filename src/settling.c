@@ -236,7 +236,6 @@ void run_repair_started(struct run *run, long task, long pid)
 	size_t idx = (size_t)task - run->n;
 	struct file_run *f = &run->fr[idx];
 
-	f->repairing = 1;
 	run->repairs_running++;
 	f->has_repair_result = 0;
 	f->repair_keyed = run->nsrc > 0;
@@ -258,7 +257,6 @@ void run_repair_ended(struct run *run, size_t idx, int ok, const char *why)
 	struct file_run *f = &run->fr[idx];
 	int settled = settle_done(run->settle, idx); /* a mend */
 
-	f->repairing = 0;
 	run->repairs_running--;
 	settle_ended(run->settle, idx, SETTLE_REPAIR, ok);
 	if (!ok && settled) {

@@ -192,27 +192,26 @@ static int take_key(struct load *l, enum dev_type type, const char *key, size_t 
 	return 0;
 }
 
-/* One line: counted, and its record sent (with --dry, logged at debug level).
- * -1 when the load must end (st->failure says why). */
-static inline int take_line(struct load *l, const char *line, size_t len, int overlong)
+/* One line: counted, and its record sent (with --dry, logged at debug level). */
+static inline void take_line(struct load *l, const char *line, size_t len, int overlong)
 {
 	struct file_stats *st = l->st;
 	char key[MCPROTO_KEY_MAX + 1];
 
 	if (l->keys != NULL && l->keys->repair && !overlong && repair_skips(l, line, len))
-		return 0;
+		return;
 	enum line_status status =
 		overlong ? LINE_ERR_TOO_LONG : encode_line(&l->rec, line, len, &l->value);
 
 	if (status == LINE_BLANK) {
 		st->blank++;
-		return 0;
+		return;
 	}
 	if (status != LINE_OK) {
 		count_error(st, line_err_kind(status), 1);
 		log_debug("%s:%llu: %s error", l->path, (unsigned long long)st->lines,
 			  err_kind_name(line_err_kind(status)));
-		return 0;
+		return;
 	}
 	st->apps_dropped += l->rec.apps_dropped;
 	st->coords_dropped += (uint64_t)l->rec.coords_dropped;
@@ -222,18 +221,15 @@ static inline int take_line(struct load *l, const char *line, size_t len, int ov
 		if (log_enabled(LEVEL_DEBUG) && pack_decode(l->value.data, l->value.len, &l->rec) == 0)
 			drylog_record(l->cfg, &l->rec, key);
 		st->processed++;
-		return 0;
+		return;
 	}
 	/* One hash per record, for the digest and the sample alike. */
-	int digests = l->keys != NULL && (l->keys->digest != NULL || l->keys->repair);
-	uint64_t hash = digests || l->sp != NULL ? keyhash(l->cfg->verify_seed, key, keylen) : 0;
-	if (digests) {
-		if (take_key(l, l->rec.type, key, keylen, hash) != 0)
-			return 0;
-	}
+	int keyed = l->keys != NULL && (l->keys->digest != NULL || l->keys->repair);
+	uint64_t hash = keyed || l->sp != NULL ? keyhash(l->cfg->verify_seed, key, keylen) : 0;
+	if (keyed && take_key(l, l->rec.type, key, keylen, hash) != 0)
+		return;
 	int server = sink_put(l->sink, l->rec.type, key, keylen, l->value.data, l->value.len);
 	sample_offer(l->sp, server, hash, key, keylen, l->value.data, l->value.len);
-	return 0;
 }
 
 /* Every line of the file, until its end, an error or a stop. */
@@ -252,8 +248,7 @@ static void load_lines(struct load *l)
 			snprintf(st->failure, sizeof(st->failure), "interrupted");
 			return;
 		}
-		if (take_line(l, line, len, overlong) < 0)
-			return;
+		take_line(l, line, len, overlong);
 	}
 	if (rc == 0)
 		st->read_to_end = 1;

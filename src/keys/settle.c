@@ -26,12 +26,13 @@ struct file {
 	enum state state;
 	int aside; /* set aside: settles without a repair */
 	int keys_unknown; /* its load's digest could not be written */
-	/* A newer file overlapping its repair (with sources: keyed) re-sends
-	 * its keys of the file's repair set; one overlapping any of its second
-	 * passes (PASS: the latest repair or mend) re-sends all its records
-	 * for RESENT, the servers of every such pass. */
+	/* A newer file overlapping its REPAIR (the pass with sources; a mend
+	 * never starts that span) re-sends its keys of the file's repair set;
+	 * one overlapping any of its second passes (PASS: the latest repair or
+	 * mend) re-sends all its records for RESENT, the servers of every such
+	 * pass. */
 	struct span load, repair, pass;
-	int keyed, pass_keyed;
+	int pass_keyed; /* the pass named (or under way) has sources */
 	struct server_set resent;
 	struct server_set lost;     /* servers it is to re-send everything to */
 	struct server_set mending;  /* those its pass under way re-sends to */
@@ -75,6 +76,11 @@ size_t settle_max_sources(const struct settle *s)
 	return 2 * s->n;
 }
 
+static void every_server(struct server_set *set)
+{
+	memset(set, 0xff, sizeof(*set));
+}
+
 /* The older activities that may have written after file F's load began:
  * into SRC when it is not NULL, returning how many whose keys count; and
  * the servers they re-sent everything to, added to *RESEND. */
@@ -87,13 +93,13 @@ static size_t sources_of(const struct settle *s, size_t f, struct settle_source 
 	for (size_t g = 0; g < f; g++) {
 		const struct file *o = &s->f[g];
 		if (o->load.ran && o->load.end > since && o->keys_unknown) {
-			memset(resend, 0xff, sizeof(*resend)); /* any key: every server */
+			every_server(resend); /* any key it stored may be ours */
 		} else if (o->load.ran && o->load.end > since) {
 			if (src != NULL)
 				src[n] = (struct settle_source){g, SETTLE_LOAD};
 			n++;
 		}
-		if (o->keyed && o->repair.end > since) {
+		if (o->repair.ran && o->repair.end > since) {
 			if (src != NULL)
 				src[n] = (struct settle_source){g, SETTLE_REPAIR};
 			n++;
@@ -213,7 +219,6 @@ static long name_pass(struct settle *s, size_t g, const struct server_set *resen
 		for (size_t h = g + 1; h < s->first_open; h++)
 			server_set_union(&s->f[h].lost, resend);
 	memset(&f->lost, 0, sizeof(f->lost));
-	f->keyed |= keyed;
 	f->pass_keyed = keyed;
 	s->busy = 1;
 	return (long)g;
@@ -238,7 +243,7 @@ long settle_next_repair(struct settle *s, struct settle_source *src, size_t *nsr
 	*nsrc = sources_of(s, s->first_open, src, &want);
 	if (f->keys_unknown && *nsrc > 0) {
 		*nsrc = 0; /* its own keys are not known: everything, everywhere */
-		memset(&want, 0xff, sizeof(want));
+		every_server(&want);
 	}
 	f->state = REPAIRING;
 	return name_pass(s, s->first_open, &want, *nsrc > 0, resend);
